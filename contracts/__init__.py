@@ -1,0 +1,1 @@
+"""Deterministic state machines that give transactions meaning (later issues)."""

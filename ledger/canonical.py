@@ -1,0 +1,104 @@
+"""Canonical bytes (RFC 8785) and the few value encodings the data model allows.
+
+Promises:
+- ``canonical(value)`` returns the RFC 8785 (JCS) bytes of ``value`` or raises
+  ``CanonicalError``; equal values always give equal bytes.
+- Only JSON-safe values pass: ``dict`` with ``str`` keys, ``list``/``tuple``, ``str``,
+  ``bool``, ``None``, ``int`` within ±(2**53 - 1), ``bytes`` (encoded as lowercase hex)
+  and timezone-aware ``datetime`` (encoded as an RFC 3339 UTC string). Floats, larger
+  integers and naive datetimes are refused, never rounded or guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import CanonicalError, ValidationError
+
+MAX_SAFE_INTEGER = 2**53 - 1
+_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+_HEX_RE = re.compile(r"^[0-9a-f]*$")
+
+
+def sha256(data: bytes) -> bytes:
+    """SHA-256 of ``data``."""
+    return hashlib.sha256(data).digest()
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical bytes of ``value`` after checking it is JSON-safe."""
+    return rfc8785.dumps(_jsonable(value, "$"))
+
+
+def _jsonable(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        raise CanonicalError(f"{path}: integer {value} is outside ±(2^53-1)")
+    if isinstance(value, float):
+        raise CanonicalError(f"{path}: floats are not allowed in signed data ({value!r})")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, datetime):
+        return format_time(value, path)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalError(f"{path}: object key {key!r} is not a string")
+            out[key] = _jsonable(item, f"{path}.{key}")
+        return out
+    if isinstance(value, list | tuple):
+        return [_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise CanonicalError(f"{path}: {type(value).__name__} has no canonical form")
+
+
+def format_time(moment: datetime, path: str = "time") -> str:
+    """RFC 3339 UTC string (microsecond precision, ``Z`` suffix) of an aware datetime."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise CanonicalError(f"{path}: naive datetime {moment.isoformat()} has no time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_time() -> str:
+    """The current time as a canonical RFC 3339 UTC string."""
+    return format_time(datetime.now(UTC))
+
+
+def parse_time(text: Any, field: str = "time") -> datetime:
+    """Parse an RFC 3339 UTC string (``Z`` suffix); raise ``ValidationError`` otherwise."""
+    if not isinstance(text, str) or not _TIME_RE.match(text):
+        raise ValidationError(f"{field}: expected an RFC 3339 UTC time like 2026-01-31T12:00:00Z")
+    head, _, frac = text[:-1].partition(".")
+    try:
+        moment = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise ValidationError(f"{field}: {text!r} is not a valid date and time") from exc
+    return moment.replace(microsecond=int((frac + "000000")[:6])) if frac else moment
+
+
+def check_time(text: Any, field: str = "time") -> str:
+    """Return ``text`` if it is a valid RFC 3339 UTC time string, else raise."""
+    parse_time(text, field)
+    return text
+
+
+def check_hex(text: Any, field: str, nbytes: int | None = None) -> str:
+    """Return ``text`` if it is lowercase hex (of exactly ``nbytes`` bytes when given)."""
+    if not isinstance(text, str) or len(text) % 2 or not _HEX_RE.match(text):
+        raise ValidationError(f"{field}: expected lowercase hex")
+    if nbytes is not None and len(text) != 2 * nbytes:
+        raise ValidationError(f"{field}: expected {nbytes} bytes of hex, got {len(text) // 2}")
+    return text
+
+
+def unhex(text: Any, field: str, nbytes: int | None = None) -> bytes:
+    """Bytes of a lowercase hex string, checked as in ``check_hex``."""
+    return bytes.fromhex(check_hex(text, field, nbytes))

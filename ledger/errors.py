@@ -1,0 +1,54 @@
+"""Typed errors of the verifiable core.
+
+Every failure the core can detect has its own class, so callers (the CLI, the node
+server, outside verifiers) can tell a malformed object from a bad signature from a
+proof that does not check, and print one clear line for each.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class CanonicalError(LedgerError, ValueError):
+    """A value cannot be put into canonical (RFC 8785) form: float, out-of-range
+    integer, naive datetime, non-string key, or an unsupported type."""
+
+
+class ValidationError(LedgerError, ValueError):
+    """A decoded object breaks the data model: missing or extra field, wrong type,
+    wrong length of a hash, bad time string."""
+
+
+class KeyFileError(LedgerError):
+    """A key file is missing, unreadable, malformed, or would be overwritten."""
+
+
+class SignatureError(LedgerError):
+    """A signature does not verify, or its signer is not the one expected."""
+
+
+class ProofError(LedgerError):
+    """An RFC 9162 inclusion or consistency proof does not verify."""
+
+
+class QuorumError(SignatureError):
+    """Fewer than a quorum of distinct, known validators signed."""
+
+
+class NoteError(LedgerError):
+    """A C2SP signed note or checkpoint is malformed or fails its signature policy."""
+
+
+class ReceiptError(LedgerError):
+    """A receipt is malformed or one of its checks fails."""
+
+
+class StoreError(LedgerError):
+    """The store refuses a write that would break the chain, or cannot be opened."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """The store has no object under the requested key."""

@@ -1,0 +1,159 @@
+"""Receipts: everything needed to prove one ledger entry offline.
+
+A receipt is a JSON object::
+
+    {
+      "format": "provledger-receipt/v1",
+      "tx_id": "<hex SHA-256 of the canonical entry>",
+      "entry": { "tx": {...}, "signature": "<hex>" },        the signed transaction
+      "proof": "c2sp.org/tlog-proof@v1\\nindex N\\n...",   RFC 9162 inclusion proof and
+                                                           the cosigned checkpoint
+      "header": { ...block header that committed the entry... },
+      "certificate": { ...precommit signatures of a quorum over the block hash... }
+    }
+
+``verify_receipt(receipt, trust)`` needs only this module's package and
+``cryptography``: no server and no database. It raises ``ReceiptError`` naming the
+first check that failed; a forged byte anywhere makes one of them fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.checkpoint import verify_checkpoint
+from ledger.errors import LedgerError, ReceiptError
+from ledger.merkle import leaf_hash, verify_inclusion
+from ledger.model.block import BlockHeader
+from ledger.model.fields import expect_object
+from ledger.model.transaction import SignedTransaction
+from ledger.model.vote import CommitCertificate
+from ledger.tlog_proof import TlogProof
+from ledger.trust import Trust
+
+RECEIPT_FORMAT = "provledger-receipt/v1"
+_FIELDS = {"format", "tx_id", "entry", "proof", "header", "certificate"}
+
+
+def build_receipt(
+    entry: SignedTransaction,
+    index: int,
+    proof: list[bytes],
+    checkpoint_note: str,
+    header: BlockHeader,
+    certificate: CommitCertificate,
+) -> dict[str, Any]:
+    """Assemble a receipt (JSON-safe dict) from its parts; does not verify them."""
+    return {
+        "format": RECEIPT_FORMAT,
+        "tx_id": entry.tx_id,
+        "entry": entry.to_dict(),
+        "proof": TlogProof(index, tuple(proof), checkpoint_note).text(),
+        "header": header.to_dict(),
+        "certificate": certificate.to_dict(),
+    }
+
+
+@dataclass(frozen=True)
+class VerifiedReceipt:
+    """What a valid receipt proves."""
+
+    tx_id: str
+    index: int
+    height: int
+    block_hash: str
+    time: str
+    entry: SignedTransaction
+    organisation: str
+    checkpoint_signers: tuple[str, ...]
+    certificate_signers: tuple[str, ...]
+
+
+def _step(name: str, exc: LedgerError) -> ReceiptError:
+    return ReceiptError(f"{name}: {exc}")
+
+
+def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
+    """Verify a receipt against ``trust``; return what it proves or raise ``ReceiptError``.
+
+    Checks, in order: structure; the checkpoint carries a quorum of validator
+    signatures for this chain; the header hashes to the checkpoint's block hash and
+    states the same log size and root; the certificate holds a quorum of precommits for
+    that block; the entry is for this chain, signed by a member key, and hashes to
+    ``tx_id``; the RFC 9162 inclusion proof leads from the entry to the log root; the
+    entry's index falls inside the block that committed it.
+    """
+    try:
+        expect_object(receipt, "receipt", _FIELDS)
+        if receipt["format"] != RECEIPT_FORMAT:
+            raise ReceiptError(f"format: expected {RECEIPT_FORMAT!r}")
+        entry = SignedTransaction.from_dict(receipt["entry"])
+        header = BlockHeader.from_dict(receipt["header"])
+        certificate = CommitCertificate.from_dict(receipt["certificate"])
+        if not isinstance(receipt["proof"], str):
+            raise ReceiptError("proof: expected tlog-proof text")
+        proof = TlogProof.parse(receipt["proof"])
+    except ReceiptError:
+        raise
+    except LedgerError as exc:
+        raise _step("structure", exc) from exc
+
+    chain_id = trust.chain_id
+    try:
+        checkpoint, signers_note = verify_checkpoint(proof.checkpoint, trust.validators, chain_id)
+    except LedgerError as exc:
+        raise _step("checkpoint", exc) from exc
+
+    block_hash = header.block_hash
+    if header.chain_id != chain_id:
+        raise ReceiptError("header: block is for another chain")
+    if (checkpoint.block_hash, checkpoint.height) != (block_hash, header.height):
+        raise ReceiptError("header: does not hash to the block the checkpoint names")
+    if (checkpoint.size, checkpoint.root.hex()) != (header.log_size, header.log_root):
+        raise ReceiptError("header: log size or root differs from the checkpoint")
+    try:
+        certificate.verify(
+            trust.validators, chain_id=chain_id, height=header.height, block_hash=block_hash
+        )
+    except LedgerError as exc:
+        raise _step("certificate", exc) from exc
+
+    if entry.tx_id != receipt["tx_id"]:
+        raise ReceiptError("entry: does not hash to tx_id")
+    if entry.tx.chain_id != chain_id:
+        raise ReceiptError("entry: transaction is for another chain")
+    member = trust.member(entry.tx.sender)
+    if member is None:
+        raise ReceiptError("entry: sender is not a member key of this consortium")
+    try:
+        entry.verify_signature(member[1])
+    except LedgerError as exc:
+        raise _step("entry signature", exc) from exc
+
+    try:
+        verify_inclusion(
+            leaf_hash(entry.tx_id_bytes),
+            proof.index,
+            checkpoint.size,
+            list(proof.proof),
+            checkpoint.root,
+        )
+    except LedgerError as exc:
+        raise _step("inclusion proof", exc) from exc
+    if not header.first_index <= proof.index < header.log_size:
+        raise ReceiptError("inclusion proof: entry is not in the block that the header names")
+
+    return VerifiedReceipt(
+        tx_id=entry.tx_id,
+        index=proof.index,
+        height=header.height,
+        block_hash=block_hash,
+        time=header.time,
+        entry=entry,
+        organisation=member[0].name,
+        checkpoint_signers=signers_note,
+        certificate_signers=tuple(
+            trust.validators.names[s.validator] for s in certificate.signatures
+        ),
+    )

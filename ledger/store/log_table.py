@@ -1,0 +1,79 @@
+"""The Merkle log's perfect-subtree hashes in the ``merkle_nodes`` table.
+
+``StoredLog`` binds the pure logic of ``ledger.merkle_log`` to a database connection:
+one batched read of O(log n) rows per root or proof, one batched insert per append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import Connection, select
+
+from ledger.merkle_log import (
+    Frontier,
+    NodeReader,
+    consistency_proof_at,
+    inclusion_proof_at,
+    node_key,
+    root_at,
+)
+from ledger.store.schema import merkle_nodes
+from ledger.tree_ranges import NodeId
+
+
+def node_reader(conn: Connection) -> NodeReader:
+    """A reader that fetches the named nodes in one query."""
+
+    def read(nodes: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
+        if not nodes:
+            return {}
+        wanted = {node_key(n): n for n in nodes}
+        rows = conn.execute(
+            select(merkle_nodes.c.id, merkle_nodes.c.hash).where(
+                merkle_nodes.c.id.in_(list(wanted))
+            )
+        )
+        return {wanted[key]: bytes(h) for key, h in rows}
+
+    return read
+
+
+def write_nodes(conn: Connection, nodes: Iterable[tuple[NodeId, bytes]]) -> None:
+    """Insert completed nodes (inside the caller's transaction)."""
+    rows = [{"id": node_key(n), "hash": h} for n, h in nodes]
+    if rows:
+        conn.execute(merkle_nodes.insert(), rows)
+
+
+class StoredLog:
+    """Roots and proofs of the stored log at any size up to the current one."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._read = node_reader(conn)
+        self._conn = conn
+
+    def frontier(self, size: int) -> Frontier:
+        """The right border at ``size``, for appending."""
+        return Frontier.load(size, self._read)
+
+    def append(self, frontier: Frontier, leaf_hashes: Iterable[bytes]) -> bytes:
+        """Append leaves after ``frontier`` (updated in place); return the new root."""
+        write_nodes(self._conn, frontier.append(leaf_hashes))
+        return frontier.root()
+
+    def root(self, size: int) -> bytes:
+        """Root of the first ``size`` leaves."""
+        return root_at(size, self._read)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof of leaf ``index`` at ``size``."""
+        return inclusion_proof_at(index, size, self._read)
+
+    def consistency_proof(self, old_size: int, size: int) -> list[bytes]:
+        """RFC 9162 consistency proof from ``old_size`` to ``size``."""
+        return consistency_proof_at(old_size, size, self._read)
+
+    def nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
+        """The stored hashes of ``ids`` that exist."""
+        return self._read(ids)

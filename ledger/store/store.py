@@ -1,0 +1,518 @@
+"""One node's copy of the chain: the single store API over SQLite or PostgreSQL.
+
+Promises:
+- ``append_block`` is one database transaction: the block, its certificate, its
+  transactions, the new Merkle nodes, the optional checkpoint and the state writes are
+  all stored, or none is. It refuses (``StoreError``) a block that does not extend the
+  head: wrong chain, height or ``prev_hash``; body not matching ``tx_count``/``tx_root``;
+  ``log_size``/``log_root`` not what the stored log becomes; a certificate without a
+  quorum of valid validator signatures; a checkpoint that does not match or verify.
+  Transaction signatures are the caller's to check (at admission); ``ledger.audit``
+  re-checks everything.
+- Roots and proofs at any size read O(log n) rows and never rehash the log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from ledger.canonical import canonical
+from ledger.checkpoint import verify_checkpoint
+from ledger.errors import LedgerError, NotFoundError, StoreError
+from ledger.merkle import leaf_hash
+from ledger.model.block import Block, BlockHeader, tx_root
+from ledger.model.genesis import Genesis
+from ledger.model.transaction import SignedTransaction
+from ledger.model.vote import CommitCertificate
+from ledger.receipt import build_receipt
+from ledger.store import schema as t
+from ledger.store.engine import open_engine
+from ledger.store.log_table import StoredLog
+from ledger.tree_ranges import NodeId
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """A contract's write of ``value`` (JSON-safe) under ``key``, made by the
+    transaction at ``log_index``."""
+
+    contract: str
+    key: str
+    value: Any
+    log_index: int
+
+
+@dataclass(frozen=True)
+class TxLocation:
+    """Where a committed transaction stands."""
+
+    log_index: int
+    height: int
+
+
+def _text(obj: Any) -> str:
+    return canonical(obj).decode("utf-8")
+
+
+class Store:
+    """A node's store, bound to one chain (its genesis is stored in ``meta``)."""
+
+    def __init__(self, engine: Engine, genesis: Genesis) -> None:
+        self.engine = engine
+        self.genesis = genesis
+        self.chain_id = genesis.chain_id
+        self.validators = genesis.validator_set()
+
+    # ---- opening -------------------------------------------------------------
+
+    @classmethod
+    def create(cls, location: str, genesis: Genesis) -> Store:
+        """Open ``location`` for ``genesis``, creating tables on first use.
+
+        Raises ``StoreError`` if the database already holds another chain.
+        """
+        engine = open_engine(location)
+        try:
+            t.metadata.create_all(engine)
+            with _write(engine) as conn:
+                have = dict(conn.execute(select(t.meta.c.key, t.meta.c.value)).all())
+                if not have:
+                    conn.execute(
+                        t.meta.insert(),
+                        [
+                            {"key": "schema_version", "value": t.SCHEMA_VERSION},
+                            {"key": "chain_id", "value": genesis.chain_id},
+                            {"key": "genesis", "value": _text(genesis.to_dict())},
+                        ],
+                    )
+                elif have.get("chain_id") != genesis.chain_id:
+                    raise StoreError(
+                        f"{location}: holds chain {str(have.get('chain_id'))[:16]}…, "
+                        f"not {genesis.chain_id[:16]}…"
+                    )
+        except (OperationalError, ProgrammingError) as exc:
+            engine.dispose()
+            raise StoreError(f"{location}: cannot open database ({exc.orig})") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, genesis)
+
+    @classmethod
+    def open(cls, location: str) -> Store:
+        """Open an existing store; raise ``StoreError`` if it is not one."""
+        engine = open_engine(location)
+        try:
+            if not inspect(engine).has_table("meta"):
+                raise StoreError(f"{location}: not a provledger store (no meta table)")
+            with engine.connect() as conn:
+                text = conn.execute(
+                    select(t.meta.c.value).where(t.meta.c.key == "genesis")
+                ).scalar()
+            if text is None:
+                raise StoreError(f"{location}: store has no genesis")
+            try:
+                genesis = Genesis.from_dict(json.loads(text))
+            except (ValueError, LedgerError) as exc:
+                raise StoreError(f"{location}: stored genesis is unreadable ({exc})") from exc
+        except (OperationalError, ProgrammingError) as exc:
+            engine.dispose()
+            raise StoreError(f"{location}: cannot open database ({exc.orig})") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, genesis)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stored_chain_id(self) -> str | None:
+        """The chain id recorded in ``meta`` (audit compares it with genesis)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.meta.c.value).where(t.meta.c.key == "chain_id")).scalar()
+
+    # ---- the head ------------------------------------------------------------
+
+    def height(self) -> int:
+        """Height of the last stored block (0 before the first)."""
+        with self.engine.connect() as conn:
+            return _height(conn)
+
+    def head(self) -> BlockHeader | None:
+        """Header of the last stored block, if any."""
+        h = self.height()
+        return self.header(h) if h else None
+
+    def log_size(self) -> int:
+        """Number of committed transactions (leaves of the log)."""
+        with self.engine.connect() as conn:
+            return _log_size(conn)
+
+    # ---- writing -------------------------------------------------------------
+
+    def next_header(
+        self, transactions: Sequence[SignedTransaction], time: str, proposer: str
+    ) -> BlockHeader:
+        """The header of a block of ``transactions`` that would extend the current head
+        (computes the new log root in memory; writes nothing)."""
+        with self.engine.connect() as conn:
+            height, size = _height(conn), _log_size(conn)
+            prev = self.chain_id if height == 0 else _block_hash(conn, height)
+            frontier = StoredLog(conn).frontier(size)
+        frontier.append(leaf_hash(tx.tx_id_bytes) for tx in transactions)
+        return BlockHeader(
+            chain_id=self.chain_id,
+            height=height + 1,
+            prev_hash=prev,
+            time=time,
+            proposer=proposer,
+            tx_count=len(transactions),
+            tx_root=tx_root(list(transactions)),
+            log_size=frontier.size,
+            log_root=frontier.root().hex(),
+        )
+
+    def append_block(
+        self,
+        block: Block,
+        certificate: CommitCertificate,
+        checkpoint: str | None = None,
+        state_writes: Sequence[StateWrite] = (),
+    ) -> None:
+        """Store ``block`` as the new head, atomically; see the module promises."""
+        header = block.header
+        try:
+            block.check_body()
+            certificate.verify(
+                self.validators,
+                chain_id=self.chain_id,
+                height=header.height,
+                block_hash=header.block_hash,
+            )
+            if checkpoint is not None:
+                self._check_checkpoint(header, checkpoint)
+        except LedgerError as exc:
+            raise StoreError(f"block {header.height} refused: {exc}") from exc
+        try:
+            with _write(self.engine) as conn:
+                self._append(conn, block, certificate, checkpoint, state_writes)
+        except IntegrityError as exc:
+            raise StoreError(f"block {header.height} refused: duplicate row ({exc.orig})") from exc
+
+    def _append(
+        self,
+        conn: Connection,
+        block: Block,
+        certificate: CommitCertificate,
+        checkpoint: str | None,
+        state_writes: Sequence[StateWrite],
+    ) -> None:
+        header = block.header
+        height, size = _height(conn), _log_size(conn)
+        prev = self.chain_id if height == 0 else _block_hash(conn, height)
+        problems = [
+            (header.chain_id != self.chain_id, "it is for another chain"),
+            (header.height != height + 1, f"height {header.height} does not follow {height}"),
+            (header.prev_hash != prev, "prev_hash is not the head's block hash"),
+            (
+                header.log_size != size + header.tx_count,
+                f"log_size {header.log_size} is not {size} + {header.tx_count}",
+            ),
+        ]
+        for bad, why in problems:
+            if bad:
+                raise StoreError(f"block {header.height} refused: {why}")
+        log = StoredLog(conn)
+        frontier = log.frontier(size)
+        new_root = log.append(frontier, (leaf_hash(tx.tx_id_bytes) for tx in block.transactions))
+        if new_root.hex() != header.log_root:
+            raise StoreError(f"block {header.height} refused: log_root is not the log's new root")
+        conn.execute(
+            t.blocks.insert(),
+            {
+                "height": header.height,
+                "block_hash": bytes.fromhex(header.block_hash),
+                "header": _text(header.to_dict()),
+                "time": header.time,
+                "tx_count": header.tx_count,
+                "log_size": header.log_size,
+            },
+        )
+        conn.execute(
+            t.certificates.insert(), {"height": header.height, "body": _text(certificate.to_dict())}
+        )
+        if checkpoint is not None:
+            conn.execute(t.checkpoints.insert(), {"height": header.height, "note": checkpoint})
+        if block.transactions:
+            conn.execute(
+                t.transactions.insert(),
+                [
+                    {
+                        "log_index": size + i,
+                        "tx_id": tx.tx_id_bytes,
+                        "height": header.height,
+                        "body": tx.canonical_bytes().decode("utf-8"),
+                        "contract": tx.tx.contract,
+                        "action": tx.tx.action,
+                        "sender": tx.tx.sender,
+                    }
+                    for i, tx in enumerate(block.transactions)
+                ],
+            )
+        self._write_state(conn, header, state_writes)
+
+    def _write_state(
+        self, conn: Connection, header: BlockHeader, writes: Sequence[StateWrite]
+    ) -> None:
+        for w in writes:
+            if not header.first_index <= w.log_index < header.log_size:
+                raise StoreError(
+                    f"state write at log index {w.log_index} is outside block {header.height}"
+                )
+            value = _text(w.value)
+            key = {"contract": w.contract, "key": w.key}
+            conn.execute(
+                t.state.delete().where(t.state.c.contract == w.contract, t.state.c.key == w.key)
+            )
+            conn.execute(
+                t.state.insert(),
+                {**key, "value": value, "height": header.height, "log_index": w.log_index},
+            )
+            conn.execute(
+                t.history.insert(),
+                {**key, "value": value, "height": header.height, "log_index": w.log_index},
+            )
+
+    def _check_checkpoint(self, header: BlockHeader, note: str) -> None:
+        cp, _ = verify_checkpoint(note, self.validators, self.chain_id)
+        if (cp.size, cp.root.hex(), cp.height, cp.block_hash) != (
+            header.log_size,
+            header.log_root,
+            header.height,
+            header.block_hash,
+        ):
+            raise StoreError(f"checkpoint does not match block {header.height}")
+
+    def put_checkpoint(self, height: int, note: str) -> None:
+        """Store (or replace with a better-signed) cosigned checkpoint for ``height``."""
+        header = self.header(height)
+        try:
+            self._check_checkpoint(header, note)
+        except LedgerError as exc:
+            raise StoreError(f"checkpoint for block {height} refused: {exc}") from exc
+        with _write(self.engine) as conn:
+            conn.execute(t.checkpoints.delete().where(t.checkpoints.c.height == height))
+            conn.execute(t.checkpoints.insert(), {"height": height, "note": note})
+
+    # ---- reading -------------------------------------------------------------
+
+    def header(self, height: int) -> BlockHeader:
+        """The header at ``height``; ``NotFoundError`` if none."""
+        return BlockHeader.from_dict(
+            json.loads(self._one(t.blocks.c.header, t.blocks.c.height, height, "block"))
+        )
+
+    def block(self, height: int) -> Block:
+        """The block at ``height`` with its transactions, in log order."""
+        header = self.header(height)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.transactions.c.body)
+                .where(t.transactions.c.height == height)
+                .order_by(t.transactions.c.log_index)
+            ).scalars()
+            txs = tuple(SignedTransaction.from_dict(json.loads(b)) for b in rows)
+        return Block(header, txs)
+
+    def certificate(self, height: int) -> CommitCertificate:
+        """The commit certificate of the block at ``height``."""
+        body = self._one(t.certificates.c.body, t.certificates.c.height, height, "certificate")
+        return CommitCertificate.from_dict(json.loads(body))
+
+    def checkpoint(self, height: int) -> str:
+        """The cosigned checkpoint note of the block at ``height``."""
+        return self._one(t.checkpoints.c.note, t.checkpoints.c.height, height, "checkpoint")
+
+    def locate(self, tx_id: str) -> TxLocation:
+        """Log index and height of a committed transaction; ``NotFoundError`` if none."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.transactions.c.log_index, t.transactions.c.height).where(
+                    t.transactions.c.tx_id == bytes.fromhex(tx_id)
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"transaction {tx_id[:16]}… is not committed")
+        return TxLocation(row.log_index, row.height)
+
+    def transaction(self, tx_id: str) -> SignedTransaction:
+        """A committed transaction by id."""
+        index = self.locate(tx_id).log_index
+        body = self._one(t.transactions.c.body, t.transactions.c.log_index, index, "transaction")
+        return SignedTransaction.from_dict(json.loads(body))
+
+    def transactions_by_sender(self, sender: str, limit: int = 100) -> list[TxLocation]:
+        """Where the latest ``limit`` transactions of member key ``sender`` stand."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.transactions.c.log_index, t.transactions.c.height)
+                .where(t.transactions.c.sender == sender)
+                .order_by(t.transactions.c.log_index.desc())
+                .limit(limit)
+            )
+            return [TxLocation(r.log_index, r.height) for r in rows]
+
+    def _one(self, column: Any, key_column: Any, key: Any, what: str) -> Any:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(column).where(key_column == key)).scalar()
+        if value is None:
+            raise NotFoundError(f"no {what} at {key}")
+        return value
+
+    # ---- the log -------------------------------------------------------------
+
+    def root(self, size: int | None = None) -> bytes:
+        """Log root at ``size`` (default: now)."""
+        with self.engine.connect() as conn:
+            size = _log_size(conn) if size is None else self._bounded(conn, size)
+            return StoredLog(conn).root(size)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 inclusion proof of leaf ``index`` at ``size`` (default: now)."""
+        with self.engine.connect() as conn:
+            size = _log_size(conn) if size is None else self._bounded(conn, size)
+            return StoredLog(conn).inclusion_proof(index, size)
+
+    def consistency_proof(self, old_size: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 consistency proof from ``old_size`` to ``size`` (default: now)."""
+        with self.engine.connect() as conn:
+            size = _log_size(conn) if size is None else self._bounded(conn, size)
+            return StoredLog(conn).consistency_proof(old_size, size)
+
+    @staticmethod
+    def _bounded(conn: Connection, size: int) -> int:
+        have = _log_size(conn)
+        if not 0 <= size <= have:
+            raise NotFoundError(f"log size {size} is beyond the committed {have}")
+        return size
+
+    def receipt(self, tx_id: str) -> dict[str, Any]:
+        """A receipt for a committed transaction, anchored at the block that committed it."""
+        where = self.locate(tx_id)
+        header = self.header(where.height)
+        proof = self.inclusion_proof(where.log_index, header.log_size)
+        return build_receipt(
+            self.transaction(tx_id),
+            where.log_index,
+            proof,
+            self.checkpoint(where.height),
+            header,
+            self.certificate(where.height),
+        )
+
+    # ---- contract state ------------------------------------------------------
+
+    def state(self, contract: str, key: str) -> Any | None:
+        """The current value under ``(contract, key)``, or None."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(t.state.c.value).where(t.state.c.contract == contract, t.state.c.key == key)
+            ).scalar()
+        return None if value is None else json.loads(value)
+
+    def history(self, contract: str, key: str) -> list[tuple[int, int, Any]]:
+        """Every write to ``(contract, key)`` as ``(height, log_index, value)``, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.history.c.height, t.history.c.log_index, t.history.c.value)
+                .where(t.history.c.contract == contract, t.history.c.key == key)
+                .order_by(t.history.c.log_index)
+            )
+            return [(r.height, r.log_index, json.loads(r.value)) for r in rows]
+
+    # ---- raw rows, for audit -------------------------------------------------
+
+    def raw_blocks(self) -> Iterator[dict[str, Any]]:
+        """Every block row with its certificate and checkpoint text, by height.
+        Rows are returned as stored, without decoding: audit judges them."""
+        with self.engine.connect() as conn:
+            q = (
+                select(
+                    t.blocks,
+                    t.certificates.c.body.label("certificate"),
+                    t.checkpoints.c.note.label("checkpoint"),
+                )
+                .outerjoin(t.certificates, t.certificates.c.height == t.blocks.c.height)
+                .outerjoin(t.checkpoints, t.checkpoints.c.height == t.blocks.c.height)
+                .order_by(t.blocks.c.height)
+            )
+            for row in conn.execute(q).mappings():
+                yield dict(row)
+
+    def raw_transactions(self, first_index: int, end_index: int) -> list[dict[str, Any]]:
+        """Transaction rows with ``first_index <= log_index < end_index``, in order."""
+        with self.engine.connect() as conn:
+            q = (
+                select(t.transactions)
+                .where(
+                    t.transactions.c.log_index >= first_index,
+                    t.transactions.c.log_index < end_index,
+                )
+                .order_by(t.transactions.c.log_index)
+            )
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def raw_nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """Stored Merkle node hashes by id (missing ids are absent)."""
+        with self.engine.connect() as conn:
+            return dict(StoredLog(conn).nodes(ids))
+
+    def count_rows(self) -> dict[str, int]:
+        """Row counts of the chain tables (audit checks nothing lies beyond the head)."""
+        with self.engine.connect() as conn:
+            return {
+                name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for name, table in (
+                    ("blocks", t.blocks),
+                    ("transactions", t.transactions),
+                    ("merkle_nodes", t.merkle_nodes),
+                )
+            }
+
+
+@contextmanager
+def _write(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        conn = conn.execution_options(write=True)
+        with conn.begin():
+            yield conn
+
+
+def _height(conn: Connection) -> int:
+    return conn.execute(select(func.max(t.blocks.c.height))).scalar() or 0
+
+
+def _log_size(conn: Connection) -> int:
+    h = _height(conn)
+    if not h:
+        return 0
+    return conn.execute(select(t.blocks.c.log_size).where(t.blocks.c.height == h)).scalar_one()
+
+
+def _block_hash(conn: Connection, height: int) -> str:
+    value = conn.execute(select(t.blocks.c.block_hash).where(t.blocks.c.height == height)).scalar()
+    return bytes(value).hex()

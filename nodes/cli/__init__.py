@@ -1,0 +1,1 @@
+"""The provledger command line (Typer + Rich)."""

@@ -1,0 +1,1 @@
+"""The seed corpus: the documents the consortium anchors, byte for byte."""
