@@ -11,6 +11,8 @@ Promises:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from datetime import UTC, datetime
@@ -102,3 +104,19 @@ def check_hex(text: Any, field: str, nbytes: int | None = None) -> str:
 def unhex(text: Any, field: str, nbytes: int | None = None) -> bytes:
     """Bytes of a lowercase hex string, checked as in ``check_hex``."""
     return bytes.fromhex(check_hex(text, field, nbytes))
+
+
+def b64decode_strict(text: str) -> bytes:
+    """Decode standard base64 that is in its one canonical form.
+
+    Raises ``ValueError`` for bad characters, bad padding, or non-zero padding bits, so
+    that two different strings never decode to the same bytes (a changed character in
+    a signed or hashed field is always noticed).
+    """
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("not base64") from exc
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise ValueError("base64 is not in canonical form")
+    return raw

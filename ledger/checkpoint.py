@@ -15,11 +15,11 @@ quorum of distinct validators.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ledger.canonical import b64decode_strict
 from ledger.errors import NoteError
 from ledger.keys import SigningKey
 from ledger.merkle import HASH_SIZE
@@ -60,8 +60,8 @@ class Checkpoint:
         if not origin or not _DECIMAL.match(size):
             raise NoteError("checkpoint origin or size is malformed")
         try:
-            root = base64.b64decode(root64, validate=True)
-        except binascii.Error as exc:
+            root = b64decode_strict(root64)
+        except ValueError as exc:
             raise NoteError("checkpoint root is not base64") from exc
         match = _BLOCK_LINE.match(block)
         if len(root) != HASH_SIZE or not match:

@@ -13,12 +13,11 @@ only when at least ``threshold`` distinct known keys signed it.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ledger.canonical import sha256
+from ledger.canonical import b64decode_strict, sha256
 from ledger.errors import NoteError, SignatureError
 from ledger.keys import PUBLIC_KEY_BYTES, SigningKey, verify
 
@@ -64,9 +63,9 @@ class NoteVerifier:
         if not (sep1 and sep2) or len(hash_hex) != 8:
             raise NoteError("verifier key must be name+hex8+base64")
         try:
-            raw = base64.b64decode(b64, validate=True)
+            raw = b64decode_strict(b64)
             want = bytes.fromhex(hash_hex)
-        except (binascii.Error, ValueError) as exc:
+        except ValueError as exc:
             raise NoteError("verifier key has bad hex or base64") from exc
         if len(raw) != 1 + PUBLIC_KEY_BYTES or raw[0] != ALG_ED25519:
             raise NoteError("verifier key is not a 32-byte Ed25519 key")
@@ -95,8 +94,8 @@ class NoteSigner:
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("signer key must be PRIVATE+KEY+name+hex8+base64")
         try:
-            raw = base64.b64decode(parts[4], validate=True)
-        except binascii.Error as exc:
+            raw = b64decode_strict(parts[4])
+        except ValueError as exc:
             raise NoteError("signer key has bad base64") from exc
         if len(raw) != 33 or raw[0] != ALG_ED25519:
             raise NoteError("signer key is not an Ed25519 seed")
@@ -155,8 +154,8 @@ def parse_note(note: str) -> tuple[str, list[NoteSignature]]:
             raise NoteError(f"malformed signature line {line[:40]!r}")
         name, space, b64 = line[len(SIG_PREFIX) :].partition(" ")
         try:
-            raw = base64.b64decode(b64, validate=True)
-        except binascii.Error as exc:
+            raw = b64decode_strict(b64)
+        except ValueError as exc:
             raise NoteError(f"signature of {name!r} is not base64") from exc
         if not space or len(raw) < 5:
             raise NoteError(f"malformed signature line {line[:40]!r}")

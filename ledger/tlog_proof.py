@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 
+from ledger.canonical import b64decode_strict
 from ledger.errors import ProofError
 from ledger.merkle import HASH_SIZE
 
@@ -52,13 +52,13 @@ class TlogProof:
         pos, extra = 1, None
         try:
             if len(lines) > pos and lines[pos].startswith("extra "):
-                extra = base64.b64decode(lines[pos][6:], validate=True)
+                extra = b64decode_strict(lines[pos][6:])
                 pos += 1
             match = _INDEX.match(lines[pos]) if len(lines) > pos else None
             if not match:
                 raise ProofError("tlog-proof has no 'index N' line")
-            proof = tuple(base64.b64decode(line, validate=True) for line in lines[pos + 1 :])
-        except binascii.Error as exc:
+            proof = tuple(b64decode_strict(line) for line in lines[pos + 1 :])
+        except ValueError as exc:
             raise ProofError("tlog-proof has a line that is not base64") from exc
         if any(len(h) != HASH_SIZE for h in proof):
             raise ProofError("tlog-proof has a hash that is not 32 bytes")

@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.canonical import canonical, check_time, now_time, sha256, unhex
 from ledger.domain import Tag, signing_message
-from ledger.errors import SignatureError, ValidationError
+from ledger.errors import CanonicalError, SignatureError, ValidationError
 from ledger.keys import SIGNATURE_BYTES, SigningKey, key_id, verify
 from ledger.model.fields import check_name, expect_object, get_hex, get_str
 
@@ -79,7 +79,10 @@ class Transaction:
         expect_object(obj, where, _TX_FIELDS)
         if not isinstance(obj["args"], dict):
             raise ValidationError(f"{where}.args: expected a JSON object")
-        canonical(obj["args"])  # args must be canonicalisable (no floats, etc.)
+        try:
+            canonical(obj["args"])  # args must have a canonical form (no floats, etc.)
+        except CanonicalError as exc:
+            raise ValidationError(f"{where}.args: {exc}") from exc
         tx = object.__new__(cls)
         for name, value in (
             ("chain_id", get_hex(obj, "chain_id", where, 32)),

@@ -3,9 +3,9 @@
 Accepted locations: a plain file path or ``sqlite:///path`` (SQLite), and
 ``postgresql://...`` or ``postgresql+psycopg://...`` (PostgreSQL via psycopg 3).
 
-SQLite runs in WAL mode with ``synchronous=FULL``: a stored block survives
-power loss, and readers never block the writer (writers open with ``BEGIN IMMEDIATE``). Foreign keys are off (the store checks
-its own invariants) and a busy timeout lets a second process wait for the writer.
+SQLite runs in WAL mode with ``synchronous=FULL``: a stored block survives power
+loss, and readers never block the writer (writers open with ``BEGIN IMMEDIATE``). A
+busy timeout lets a second process wait for the writer.
 """
 
 from __future__ import annotations

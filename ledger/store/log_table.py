@@ -40,10 +40,17 @@ def node_reader(conn: Connection) -> NodeReader:
 
 
 def write_nodes(conn: Connection, nodes: Iterable[tuple[NodeId, bytes]]) -> None:
-    """Insert completed nodes (inside the caller's transaction)."""
-    rows = [{"id": node_key(n), "hash": h} for n, h in nodes]
+    """Insert completed nodes (inside the caller's transaction).
+
+    This is the hot path of appending, so it hands plain tuples to the driver's
+    ``executemany`` in the driver's own parameter style, skipping per-row processing.
+    """
+    rows = [(node_key(n), h) for n, h in nodes]
     if rows:
-        conn.execute(merkle_nodes.insert(), rows)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(
+            f"INSERT INTO {merkle_nodes.name} (id, hash) VALUES ({mark}, {mark})", rows
+        )
 
 
 class StoredLog:

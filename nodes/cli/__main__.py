@@ -1,0 +1,3 @@
+from nodes.cli.main import app
+
+app(prog_name="provledger")

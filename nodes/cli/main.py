@@ -1,0 +1,25 @@
+"""The ``provledger`` command: one Typer app assembling the sub-commands."""
+
+from __future__ import annotations
+
+import typer
+
+from nodes.cli import bench_cmd, genesis_cmd, keys_cmd
+from nodes.cli.audit_cmd import audit
+from nodes.cli.demo_cmd import demo
+from nodes.cli.receipt_cmd import verify_receipt_cmd
+
+app = typer.Typer(
+    name="provledger",
+    help="A permissioned ledger for provenance: deposit evidence and traceability, "
+    "verifiable offline with the consortium's public keys.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(genesis_cmd.app, name="genesis")
+app.add_typer(bench_cmd.app, name="bench")
+app.command("audit")(audit)
+app.command("verify-receipt")(verify_receipt_cmd)
+app.command("demo")(demo)

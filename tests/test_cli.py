@@ -1,0 +1,165 @@
+"""The CLI as a user runs it: real processes, real files, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ledger.trust import Trust
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "nodes.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int, fragment: str) -> None:
+    assert result.returncode == code, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:") and fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_keys_new_and_show(tmp_path):
+    path = tmp_path / "k" / "member.pem"
+    made = run("keys", "new", str(path), "--json")
+    assert made.returncode == 0, made.stderr
+    info = json.loads(made.stdout)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    shown = json.loads(run("keys", "show", str(path), "--json").stdout)
+    assert shown == info and len(info["key_id"]) == 64
+    one_line_error(run("keys", "new", str(path)), 2, "refusing to overwrite")
+    one_line_error(run("keys", "show", str(tmp_path / "none.pem")), 2, "no such key file")
+    (tmp_path / "bad.pem").write_text("not a key")
+    one_line_error(run("keys", "show", str(tmp_path / "bad.pem")), 2, "not an unencrypted PEM")
+
+
+def test_genesis_new_writes_genesis_and_trust(tmp_path):
+    result = run(
+        "genesis",
+        "new",
+        str(tmp_path),
+        "--org",
+        "sinochem:producer,processor",
+        "--org",
+        "cetc:notary",
+        "--org",
+        "sasac:regulator",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    trust = Trust.load(tmp_path / "trust.json")
+    assert out["chain_id"] == trust.chain_id and out["quorum"] == 2
+    assert [o["name"] for o in out["organisations"]] == ["sinochem", "cetc", "sasac"]
+    for org in ("sinochem", "cetc", "sasac"):
+        for kind in ("member", "node"):
+            key = tmp_path / "keys" / f"{org}.{kind}.pem"
+            assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    one_line_error(run("genesis", "new", str(tmp_path), "--org", "x:producer"), 2, "already exists")
+    again = run(
+        "genesis", "new", str(tmp_path), "--org", "sinochem:producer,processor", "--force", "--json"
+    )
+    assert again.returncode == 0  # keys were reused
+    assert (
+        json.loads(again.stdout)["organisations"][0]["member_key_id"]
+        == out["organisations"][0]["member_key_id"]
+    )
+    one_line_error(run("genesis", "new", str(tmp_path / "n"), "--org", "nocolon"), 2, "NAME:ROLE")
+    one_line_error(
+        run("genesis", "new", str(tmp_path / "n"), "--org", "Bad Name:x"), 2, "must be 1-63"
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = run("demo", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "receipt verified offline" in result.stdout
+    assert "forged receipt" in result.stdout and "refused" in result.stdout
+    assert "audit clean" in result.stdout
+    return out
+
+
+def test_demo_writes_trust_and_receipts(demo_dir):
+    receipts = sorted((demo_dir / "receipts").glob("*.json"))
+    assert len(receipts) == 5
+    assert (demo_dir / "trust.json").exists()
+
+
+def test_verify_receipt_command(demo_dir, tmp_path):
+    receipt = sorted((demo_dir / "receipts").glob("*.json"))[2]
+    trust = demo_dir / "trust.json"
+    ok = run("verify-receipt", str(receipt), "--trust", str(trust), "--json")
+    assert ok.returncode == 0, ok.stderr
+    summary = json.loads(ok.stdout)
+    assert summary["verified"] is True and summary["height"] == 3
+    assert summary["organisation"] == "sasac"
+    human = run("verify-receipt", str(receipt), "--trust", str(trust))
+    assert human.returncode == 0 and "VERIFIED" in human.stdout
+
+    forged = json.loads(receipt.read_text())
+    forged["header"]["time"] = "2020-01-01T00:00:00.000000Z"
+    bad = tmp_path / "forged.json"
+    bad.write_text(json.dumps(forged))
+    refused = run("verify-receipt", str(bad), "--trust", str(trust))
+    assert refused.returncode == 1 and "NOT VERIFIED" in refused.stderr
+    assert (
+        json.loads(run("verify-receipt", str(bad), "--trust", str(trust), "--json").stdout)[
+            "verified"
+        ]
+        is False
+    )
+    bad.write_text("{")
+    one_line_error(run("verify-receipt", str(bad), "--trust", str(trust)), 2, "not JSON")
+    one_line_error(
+        run("verify-receipt", str(receipt), "--trust", str(tmp_path / "no.json")),
+        2,
+        "cannot read trust file",
+    )
+
+
+def test_audit_command(demo_dir, tmp_path):
+    db = demo_dir / "ledger.sqlite"
+    clean = run("audit", "--db", str(db), "--json")
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout)["ok"] is True
+    human = run("audit", "--db", str(db), "--genesis", str(demo_dir / "genesis.json"))
+    assert human.returncode == 0 and "clean" in human.stdout
+
+    copy = tmp_path / "copy.sqlite"
+    src, dst = sqlite3.connect(db), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.execute("UPDATE transactions SET tx_id = zeroblob(32) WHERE log_index = 2")
+    dst.commit()
+    dst.close()
+    fault = run("audit", "--db", str(copy))
+    assert fault.returncode == 1
+    assert "FAULT" in fault.stdout and "height 3, transaction 0 (log index 2)" in fault.stdout
+    finding = json.loads(run("audit", "--db", str(copy), "--json").stdout)["finding"]
+    assert (finding["check"], finding["height"], finding["log_index"]) == ("tx_id", 3, 2)
+    one_line_error(
+        run("audit", "--db", str(tmp_path / "nothing.sqlite")), 2, "not a provledger store"
+    )
+
+
+def test_help_everywhere():
+    for args in ([], ["keys"], ["genesis", "new"], ["audit"], ["verify-receipt"], ["bench"]):
+        result = run(*args, "--help")
+        assert result.returncode == 0 and "Usage" in result.stdout
