@@ -84,7 +84,7 @@ def run_core_demo(out: Path, console: Console) -> bool:
         head = store.head()
         assert head is not None
         console.print("[bold]latest cosigned checkpoint[/] (C2SP tlog-checkpoint):")
-        console.print(store.checkpoint(head.height), highlight=False, markup=False)
+        console.print(store.checkpoint(head.height), highlight=False, markup=False, soft_wrap=True)
         report = audit_store(store, genesis)
 
     ok = True

@@ -451,7 +451,7 @@ H = base64.b64encode(_hashes(1)[0]).decode()
     [
         pytest.param("", id="empty"),
         pytest.param(f"index 0\n{H}\n\ncp\n", id="no-header"),
-        pytest.param(f"c2sp.org/tlog-proof@v2\nindex 0\n\ncp\n", id="wrong-header"),
+        pytest.param("c2sp.org/tlog-proof@v2\nindex 0\n\ncp\n", id="wrong-header"),
         pytest.param(f"{HEADER} \nindex 0\n\ncp\n", id="header-trailing-space"),
         pytest.param(f"{HEADER}\n{H}\n\ncp\n", id="no-index-line"),
         pytest.param(f"{HEADER}\n\ncp\n", id="header-only"),
@@ -470,9 +470,7 @@ H = base64.b64encode(_hashes(1)[0]).decode()
         pytest.param(
             f"{HEADER}\nindex 1\n{base64.b64encode(b'x' * 33).decode()}\n\ncp\n", id="hash-33"
         ),
-        pytest.param(
-            f"{HEADER}\nindex 1\n{base64.b64encode(bytes(32)).hex()}\n\ncp\n", id="hash-as-hex"
-        ),
+        pytest.param(f"{HEADER}\nindex 1\n{bytes(32).hex()}\n\ncp\n", id="hash-as-hex"),
         pytest.param(f"{HEADER}\nindex 1\n{H}\n", id="no-blank-line"),
     ],
 )

@@ -241,7 +241,7 @@ def test_validator_set_threshold_bounds():
     ]
     assert ValidatorSet.of(keys).threshold == 2
     assert ValidatorSet.of(keys, 3).threshold == 3
-    with pytest.raises(ValidationError, match="outside 2..3"):
+    with pytest.raises(ValidationError, match=r"outside 2\.\.3"):
         ValidatorSet.of(keys, 1)
     with pytest.raises(ValidationError, match="twice"):
         ValidatorSet.of([*keys, keys[0]])

@@ -72,8 +72,10 @@ def _other_signer(name: str = "witness.example/w1") -> NoteSigner:
 # Go sumdb/note known answers
 
 
-def test_em_dash_prefix_bytes():
-    assert PETER_SIG.encode()[:4] == b"\xe2\x80\x94 "
+def test_signature_line_starts_with_em_dash_and_space_bytes():
+    line = NoteSigner.decode(PETER_SKEY).signature_line(TEXT)
+    assert line.encode()[:4] == b"\xe2\x80\x94 "
+    assert line.endswith("=\n")
 
 
 def test_peter_sign_known_answer():
@@ -192,6 +194,16 @@ def test_bad_known_signature_rejects_even_when_another_known_key_verifies(peter,
     assert verify_note(TEXT + "\n" + ENOCH_SIG, [peter, enoch])[1] == [enoch]
     with pytest.raises(NoteError):
         verify_note(note, [peter, enoch])
+
+
+def test_repeated_known_key_is_verified_only_the_first_time(peter):
+    # As in Go: a later line with the same (name, id) is skipped, not verified.
+    raw = bytearray(base64.b64decode(PETER_SIG.split(" ")[2]))
+    raw[10] ^= 0x01
+    bad_copy = f"— PeterNeumann {base64.b64encode(bytes(raw)).decode()}\n"
+    assert verify_note(TEXT + "\n" + PETER_SIG + bad_copy, [peter])[1] == [peter]
+    with pytest.raises(NoteError):
+        verify_note(TEXT + "\n" + bad_copy + PETER_SIG, [peter])
 
 
 def test_bad_signature_from_unknown_key_is_ignored(peter):

@@ -31,8 +31,11 @@ def audit(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Re-verify every block, certificate, checkpoint, transaction and Merkle node from
-    genesis. Exit 0 when clean, 1 at the first fault (which it names exactly)."""
+    """Re-verify a store from genesis; name the first fault exactly.
+
+    Checks every block, certificate, checkpoint, transaction and Merkle node.
+    Exit 0 when clean, 1 at the first fault.
+    """
     trusted = load_genesis(genesis) if genesis else None
     with Store.open(db) as store:
         if as_json or not console.is_terminal:
@@ -43,10 +46,12 @@ def audit(
                 report = audit_store(
                     store, trusted, lambda done, total: bar.update(task, completed=done)
                 )
+    source = str(genesis) if genesis else "the store's own genesis"
     if as_json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "trusted_genesis": source})
     else:
         print_report(report, db)
+        console.print(f"  trusted root: {source}", highlight=False)
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
 

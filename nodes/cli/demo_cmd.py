@@ -23,7 +23,7 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Anchor the seed documents, verify a receipt offline, refuse a forged one, audit."""
+    """Run the demo: anchor the seed documents, verify, refuse a forgery, audit."""
     if out is None:
         with tempfile.TemporaryDirectory(prefix="provledger-demo-") as tmp:
             ok = run_core_demo(Path(tmp), console)

@@ -20,8 +20,11 @@ def verify_receipt_cmd(
     trust: Annotated[Path, typer.Option(help="The consortium's trust.json.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Verify a receipt with nothing but the consortium's public keys: no server, no
-    database. Exit 0 verified, 1 not verified."""
+    """Verify a receipt offline against trust.json.
+
+    Needs nothing but the consortium's public keys: no server, no database.
+    Exit 0 verified, 1 not verified.
+    """
     anchor = Trust.load(trust)
     try:
         data = json.loads(receipt.read_text(encoding="utf-8"))
