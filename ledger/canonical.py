@@ -23,8 +23,8 @@ import rfc8785
 from ledger.errors import CanonicalError, ValidationError
 
 MAX_SAFE_INTEGER = 2**53 - 1
-_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
-_HEX_RE = re.compile(r"^[0-9a-f]*$")
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
+_HEX_RE = re.compile(r"[0-9a-f]*")
 
 
 def sha256(data: bytes) -> bytes:
@@ -34,12 +34,17 @@ def sha256(data: bytes) -> bytes:
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical bytes of ``value`` after checking it is JSON-safe."""
-    return rfc8785.dumps(_jsonable(value, "$"))
+    try:
+        return rfc8785.dumps(_jsonable(value, "$"))
+    except rfc8785.CanonicalizationError as exc:  # defensive: _jsonable should catch all
+        raise CanonicalError(f"$: {exc}") from exc
 
 
 def _jsonable(value: Any, path: str) -> Any:
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return _check_text(value, path)
     if isinstance(value, int):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             return value
@@ -55,18 +60,30 @@ def _jsonable(value: Any, path: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalError(f"{path}: object key {key!r} is not a string")
-            out[key] = _jsonable(item, f"{path}.{key}")
+            out[_check_text(key, path)] = _jsonable(item, f"{path}.{key}")
         return out
     if isinstance(value, list | tuple):
         return [_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
     raise CanonicalError(f"{path}: {type(value).__name__} has no canonical form")
 
 
+def _check_text(text: str, path: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalError(f"{path}: string is not valid Unicode (lone surrogate)") from exc
+    return text
+
+
 def format_time(moment: datetime, path: str = "time") -> str:
     """RFC 3339 UTC string (microsecond precision, ``Z`` suffix) of an aware datetime."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise CanonicalError(f"{path}: naive datetime {moment.isoformat()} has no time zone")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise CanonicalError(f"{path}: {moment.isoformat()} is outside the UTC range") from exc
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def now_time() -> str:
@@ -76,7 +93,7 @@ def now_time() -> str:
 
 def parse_time(text: Any, field: str = "time") -> datetime:
     """Parse an RFC 3339 UTC string (``Z`` suffix); raise ``ValidationError`` otherwise."""
-    if not isinstance(text, str) or not _TIME_RE.match(text):
+    if not isinstance(text, str) or not _TIME_RE.fullmatch(text):
         raise ValidationError(f"{field}: expected an RFC 3339 UTC time like 2026-01-31T12:00:00Z")
     head, _, frac = text[:-1].partition(".")
     try:
@@ -94,7 +111,7 @@ def check_time(text: Any, field: str = "time") -> str:
 
 def check_hex(text: Any, field: str, nbytes: int | None = None) -> str:
     """Return ``text`` if it is lowercase hex (of exactly ``nbytes`` bytes when given)."""
-    if not isinstance(text, str) or len(text) % 2 or not _HEX_RE.match(text):
+    if not isinstance(text, str) or len(text) % 2 or not _HEX_RE.fullmatch(text):
         raise ValidationError(f"{field}: expected lowercase hex")
     if nbytes is not None and len(text) != 2 * nbytes:
         raise ValidationError(f"{field}: expected {nbytes} bytes of hex, got {len(text) // 2}")

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -97,9 +97,9 @@ def write_key_file(path: Path, key: SigningKey, *, overwrite: bool = False) -> N
     Refuses to replace an existing file unless ``overwrite``; creates parent folders.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, flags, 0o600)
     except FileExistsError as exc:
         raise KeyFileError(f"{path}: a key file is already there; refusing to overwrite") from exc
@@ -121,6 +121,8 @@ def read_key_file(path: Path) -> SigningKey:
         raise KeyFileError(f"{path}: cannot read key file ({exc.strerror})") from exc
     try:
         private = serialization.load_pem_private_key(data, password=None)
+    except UnsupportedAlgorithm as exc:
+        raise KeyFileError(f"{path}: the key is not Ed25519") from exc
     except (ValueError, TypeError) as exc:
         raise KeyFileError(f"{path}: not an unencrypted PEM private key") from exc
     if not isinstance(private, Ed25519PrivateKey):

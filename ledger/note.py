@@ -126,6 +126,10 @@ class NoteSignature:
 
 
 def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise NoteError("note is not valid UTF-8") from exc
     if not text.endswith("\n"):
         raise NoteError("note text must end with a newline")
     if _CONTROL.search(text):
@@ -149,7 +153,7 @@ def parse_note(note: str) -> tuple[str, list[NoteSignature]]:
         raise NoteError("note has no blank line before its signatures")
     text, sig_block = note[: split + 1], note[split + 2 :]
     sigs: list[NoteSignature] = []
-    for line in sig_block.splitlines():
+    for line in sig_block[:-1].split("\n"):  # only "\n" ends a line (not U+2028 etc.)
         if not line.startswith(SIG_PREFIX):
             raise NoteError(f"malformed signature line {line[:40]!r}")
         name, space, b64 = line[len(SIG_PREFIX) :].partition(" ")
@@ -172,7 +176,12 @@ def add_signatures(note: str, signers: Iterable[NoteSigner]) -> str:
     present are not added twice."""
     text, sigs = parse_note(note)
     have = {(s.name, s.key_id) for s in sigs}
-    extra = [s.signature_line(text) for s in signers if (s.name, s.verifier.key_id) not in have]
+    extra = []
+    for signer in signers:
+        ident = (signer.name, signer.verifier.key_id)
+        if ident not in have:
+            have.add(ident)
+            extra.append(signer.signature_line(text))
     return note + "".join(extra)
 
 

@@ -46,6 +46,8 @@ class ValidatorSet:
             kid = key_id(public)
             if kid in keys:
                 raise ValidationError(f"validator key of {name!r} appears twice")
+            if name in names.values():
+                raise ValidationError(f"validator name {name!r} appears twice")
             keys[kid], names[kid] = public, name
         minimum = quorum(len(keys))
         threshold = minimum if threshold is None else threshold

@@ -231,11 +231,6 @@ def test_write_key_file_onto_a_directory_is_a_key_file_error(tmp_path, key):
         write_key_file(tmp_path, key, overwrite=True)  # os.open raises IsADirectoryError
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: write_key_file calls path.parent.mkdir() outside its try block, so an "
-    "OSError there (here FileExistsError: the parent is a file) escapes instead of KeyFileError",
-)
 def test_write_key_file_where_the_parent_is_a_file_is_a_key_file_error(tmp_path, key):
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
@@ -321,11 +316,6 @@ def test_read_key_file_on_a_directory(tmp_path):
         read_key_file(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: load_pem_private_key raises cryptography.exceptions.UnsupportedAlgorithm "
-    "for an EC key on an unsupported curve; read_key_file catches only ValueError/TypeError",
-)
 def test_read_key_file_ec_key_on_an_unsupported_curve(tmp_path):
     path = tmp_path / "ec112.pem"
     path.write_bytes(EC_SECP112R1_PEM)

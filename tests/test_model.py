@@ -245,6 +245,8 @@ def test_validator_set_threshold_bounds():
         ValidatorSet.of(keys, 1)
     with pytest.raises(ValidationError, match="twice"):
         ValidatorSet.of([*keys, keys[0]])
+    with pytest.raises(ValidationError, match="name 'a' appears twice"):
+        ValidatorSet.of([*keys, ("a", SigningKey.generate().public)])
 
 
 def test_transaction_is_validated_at_construction(consortium):

@@ -471,11 +471,6 @@ def test_add_signatures_of_an_unsigned_text_is_refused():
         add_signatures(TEXT, [_other_signer()])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: add_signatures checks signers only against lines already in the note, "
-    "not against each other, so the same signer passed twice is appended twice",
-)
 def test_add_signatures_with_a_repeated_signer_adds_it_once():
     w = _other_signer()
     note = add_signatures(MSG, [w, w])
@@ -486,12 +481,6 @@ def test_add_signatures_with_a_repeated_signer_adds_it_once():
 # Spec divergences (see report)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse_note splits the signature block with str.splitlines(), which also "
-    "breaks at U+0085, U+2028, U+2029; C2SP/Go split only at '\\n', so one malformed line "
-    "is accepted as two signatures",
-)
 @pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\x85"])
 def test_unicode_line_separators_do_not_split_signature_lines(sep, peter):
     note = TEXT + "\n" + PETER_SIG[:-1] + sep + PETER_SIG
@@ -499,12 +488,6 @@ def test_unicode_line_separators_do_not_split_signature_lines(sep, peter):
         parse_note(note)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a note that is not valid UTF-8 (here a lone surrogate, as a surrogateescape "
-    "decode of Go's '\\xff' vector gives) passes parse_note and makes verify_note raise "
-    "UnicodeEncodeError instead of NoteError",
-)
 def test_note_that_is_not_valid_utf8_is_a_note_error(peter):
     with pytest.raises(NoteError):
         verify_note("\udcff" + MSG, [peter])
