@@ -9,6 +9,7 @@ No function rehashes the log.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -98,16 +99,21 @@ class Frontier:
 
     def append(self, leaf_hashes: Iterable[bytes]) -> list[tuple[NodeId, bytes]]:
         """Append leaves; return every node completed (leaves included), to be stored."""
-        stack, out = self.nodes, []
+        # The hot loop of every append: plain tuples and a local SHA-256, no calls.
+        sha256 = hashlib.sha256
+        stack = [(n.level, n.index, h) for n, h in self.nodes]
+        out: list[tuple[NodeId, bytes]] = []
         size = self.size
         for leaf in leaf_hashes:
-            node = (NodeId(0, size), leaf)
+            level, index, h = 0, size, leaf
             size += 1
-            out.append(node)
-            while stack and stack[-1][0].level == node[0].level:
-                left = stack.pop()
-                node = (NodeId(node[0].level + 1, left[0].index >> 1), node_hash(left[1], node[1]))
-                out.append(node)
-            stack.append(node)
+            out.append((NodeId(0, index), h))
+            while stack and stack[-1][0] == level:
+                _, left_index, left = stack.pop()
+                level, index = level + 1, left_index >> 1
+                h = sha256(b"\x01" + left + h).digest()
+                out.append((NodeId(level, index), h))
+            stack.append((level, index, h))
         self.size = size
+        self.nodes = [(NodeId(lv, ix), h) for lv, ix, h in stack]
         return out

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import Connection
 
 from ledger.merkle_log import (
+    INDEX_BITS,
     Frontier,
     NodeReader,
     consistency_proof_at,
@@ -53,7 +54,7 @@ def write_nodes(conn: Connection, nodes: Iterable[tuple[NodeId, bytes]]) -> None
     This is the hot path of appending, so it hands plain tuples to the driver's
     ``executemany`` in the driver's own parameter style, skipping per-row processing.
     """
-    rows = [(node_key(n), h) for n, h in nodes]
+    rows = [(n.level << INDEX_BITS | n.index, h) for n, h in nodes]  # node_key, inlined
     if rows:
         mark = _mark(conn)
         conn.exec_driver_sql(

@@ -24,6 +24,10 @@ from sqlalchemy import (
 SCHEMA_VERSION = "1"
 metadata = MetaData()
 
+# A 64-bit key that SQLite stores as the rowid itself ("INTEGER PRIMARY KEY"), so an
+# insert writes one B-tree, not a table plus an index. PostgreSQL gets BIGINT.
+RowKey = BigInteger().with_variant(Integer(), "sqlite")
+
 meta = Table(
     "meta",
     metadata,
@@ -34,7 +38,7 @@ meta = Table(
 blocks = Table(
     "blocks",
     metadata,
-    Column("height", BigInteger, primary_key=True, autoincrement=False),
+    Column("height", RowKey, primary_key=True, autoincrement=False),
     Column("block_hash", LargeBinary(32), nullable=False, unique=True),
     Column("header", Text, nullable=False),
     Column("time", String(40), nullable=False),
@@ -45,21 +49,21 @@ blocks = Table(
 certificates = Table(
     "certificates",
     metadata,
-    Column("height", BigInteger, primary_key=True, autoincrement=False),
+    Column("height", RowKey, primary_key=True, autoincrement=False),
     Column("body", Text, nullable=False),
 )
 
 checkpoints = Table(
     "checkpoints",
     metadata,
-    Column("height", BigInteger, primary_key=True, autoincrement=False),
+    Column("height", RowKey, primary_key=True, autoincrement=False),
     Column("note", Text, nullable=False),
 )
 
 transactions = Table(
     "transactions",
     metadata,
-    Column("log_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", RowKey, primary_key=True, autoincrement=False),
     Column("tx_id", LargeBinary(32), nullable=False, unique=True),
     Column("height", BigInteger, nullable=False),
     Column("body", Text, nullable=False),
@@ -73,7 +77,7 @@ transactions = Table(
 merkle_nodes = Table(
     "merkle_nodes",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", RowKey, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
 )
 

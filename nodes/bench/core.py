@@ -45,8 +45,11 @@ class Figure:
     limit_note: str = ""
 
     def ratio(self) -> float | None:
-        """value / limit, when a limit applies."""
-        return self.value / self.limit if self.limit else None
+        """How much of the machine's bound this figure reaches (1.0 = at the limit):
+        value / limit for rates, limit / value for times. None without a limit."""
+        if not self.limit:
+            return None
+        return self.limit / self.value if self.unit == "ms" else self.value / self.limit
 
 
 def rate(fn: Callable[[], object], seconds: float = 0.5) -> float:
