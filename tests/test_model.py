@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.canonical import now_time
 from ledger.errors import QuorumError, SignatureError, ValidationError
@@ -252,3 +255,28 @@ def test_validator_set_threshold_bounds():
 def test_transaction_is_validated_at_construction(consortium):
     with pytest.raises(ValidationError):
         Transaction(consortium.chain_id, "evidence", "anchor", {}, "zz", "00", now_time())
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.text(max_size=20)
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(args=st.dictionaries(st.text(max_size=8), json_values, max_size=5))
+def test_canonical_round_trip_of_any_transaction(args):
+    key = SigningKey.from_seed(bytes(32))
+    chain = "ab" * 32
+    stx = Transaction.new(key, chain, "evidence", "anchor", args).sign(key)
+    data = stx.canonical_bytes()
+    again = SignedTransaction.from_dict(json.loads(data))
+    assert again == stx and again.tx_id == stx.tx_id
+    assert again.canonical_bytes() == data  # canonical bytes are a fixed point
+    again.verify_signature(key.public)

@@ -27,8 +27,16 @@ def demo(
     if out is None:
         with tempfile.TemporaryDirectory(prefix="provledger-demo-") as tmp:
             ok = run_core_demo(Path(tmp), console)
+        console.print(
+            "The demo's files were in a temporary folder, now removed; "
+            "run `provledger demo --out DIR` to keep them."
+        )
     else:
         out.mkdir(parents=True, exist_ok=True)
         ok = run_core_demo(out, console)
+        console.print(
+            f"Kept in {out}: trust.json, genesis.json, keys/, receipts/*.json, "
+            "ledger.sqlite (try `provledger verify-receipt` and `provledger audit`)."
+        )
     if not ok:
         raise typer.Exit(EXIT_FAILED)
