@@ -7,15 +7,15 @@ genesis and contains nothing secret. Loading checks it is self-consistent.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import ValidationError
+from ledger.jsonfile import read_json_file
 from ledger.keys import key_id, public_key_from_hex
 from ledger.model.fields import expect_object, get_hex, get_int, get_list, get_str
-from ledger.model.genesis import Genesis, Organisation
+from ledger.model.genesis import Genesis, Organisation, find_member
 from ledger.note import NoteVerifier
 from ledger.quorum import ValidatorSet
 
@@ -40,11 +40,7 @@ class Trust:
 
     def member(self, sender: str) -> tuple[Organisation, bytes] | None:
         """The organisation and public key of member key id ``sender``, if any."""
-        for org in self.organisations:
-            for public in org.keys:
-                if key_id(public) == sender:
-                    return org, public
-        return None
+        return find_member(self.organisations, sender)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -94,12 +90,5 @@ class Trust:
 
     @classmethod
     def load(cls, path: Path) -> Trust:
-        """Read and check a trust.json file; raise ``ValidationError`` with the path."""
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise ValidationError(f"{path}: cannot read trust file ({exc.strerror})") from exc
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-        except ValidationError as exc:
-            raise ValidationError(f"{path}: {exc}") from exc
+        """Read and check a trust.json file; errors name the path."""
+        return read_json_file(path, cls.from_dict, "trust file")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ledger.canonical import now_time
 from ledger.errors import KeyFileError, ValidationError
+from ledger.jsonfile import read_json_file
 from ledger.keys import SigningKey, read_key_file, write_key_file
 from ledger.model.fields import check_name
 from ledger.model.genesis import Genesis, Organisation, Validator
@@ -91,11 +92,4 @@ def write_json(path: Path, obj: object) -> None:
 
 def load_genesis(path: Path) -> Genesis:
     """Read and validate a genesis.json; errors name the path."""
-    try:
-        return Genesis.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-    except FileNotFoundError as exc:
-        raise ValidationError(f"{path}: no such genesis file") from exc
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    except ValidationError as exc:
-        raise ValidationError(f"{path}: {exc}") from exc
+    return read_json_file(path, Genesis.from_dict, "genesis file")

@@ -7,6 +7,7 @@ bytes, so any change to genesis makes a different chain.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,8 +151,15 @@ class Genesis:
 
     def member(self, sender: str) -> tuple[Organisation, bytes] | None:
         """The organisation and public key of member key id ``sender``, if admitted."""
-        for org in self.organisations:
-            for public in org.keys:
-                if key_id(public) == sender:
-                    return org, public
-        return None
+        return find_member(self.organisations, sender)
+
+
+def find_member(
+    organisations: Iterable[Organisation], sender: str
+) -> tuple[Organisation, bytes] | None:
+    """The organisation holding member key id ``sender`` and that public key, if any."""
+    for org in organisations:
+        for public in org.keys:
+            if key_id(public) == sender:
+                return org, public
+    return None

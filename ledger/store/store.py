@@ -79,7 +79,7 @@ class Store:
         Raises ``StoreError`` if the database already holds another chain.
         """
         engine = open_engine(location)
-        try:
+        with _opening(engine, location):
             t.metadata.create_all(engine)
             with _write(engine) as conn:
                 have = dict(conn.execute(select(t.meta.c.key, t.meta.c.value)).all())
@@ -97,19 +97,13 @@ class Store:
                         f"{location}: holds chain {str(have.get('chain_id'))[:16]}…, "
                         f"not {genesis.chain_id[:16]}…"
                     )
-        except (OperationalError, ProgrammingError) as exc:
-            engine.dispose()
-            raise StoreError(f"{location}: cannot open database ({exc.orig})") from exc
-        except BaseException:
-            engine.dispose()
-            raise
         return cls(engine, genesis)
 
     @classmethod
     def open(cls, location: str) -> Store:
         """Open an existing store; raise ``StoreError`` if it is not one."""
         engine = open_engine(location)
-        try:
+        with _opening(engine, location):
             if not inspect(engine).has_table("meta"):
                 raise StoreError(f"{location}: not a provledger store (no meta table)")
             with engine.connect() as conn:
@@ -122,12 +116,6 @@ class Store:
                 genesis = Genesis.from_dict(json.loads(text))
             except (ValueError, LedgerError) as exc:
                 raise StoreError(f"{location}: stored genesis is unreadable ({exc})") from exc
-        except (OperationalError, ProgrammingError) as exc:
-            engine.dispose()
-            raise StoreError(f"{location}: cannot open database ({exc.orig})") from exc
-        except BaseException:
-            engine.dispose()
-            raise
         return cls(engine, genesis)
 
     def close(self) -> None:
@@ -492,6 +480,19 @@ class Store:
                     ("merkle_nodes", t.merkle_nodes),
                 )
             }
+
+
+@contextmanager
+def _opening(engine: Engine, location: str) -> Iterator[None]:
+    """Dispose of ``engine`` if opening fails; report database errors as ``StoreError``."""
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as exc:
+        engine.dispose()
+        raise StoreError(f"{location}: cannot open database ({exc.orig})") from exc
+    except BaseException:
+        engine.dispose()
+        raise
 
 
 @contextmanager

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ledger.errors import ReceiptError, ValidationError
+from ledger.errors import ReceiptError
+from ledger.jsonfile import read_json
 from ledger.receipt import VerifiedReceipt, verify_receipt
 from ledger.trust import Trust
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
@@ -26,10 +26,7 @@ def verify_receipt_cmd(
     Exit 0 verified, 1 not verified.
     """
     anchor = Trust.load(trust)
-    try:
-        data = json.loads(receipt.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{receipt}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    data = read_json(receipt, "receipt file")
     try:
         result = verify_receipt(data, anchor)
     except ReceiptError as exc:
