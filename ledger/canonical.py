@@ -7,6 +7,8 @@ Promises:
   ``bool``, ``None``, ``int`` within ±(2**53 - 1), ``bytes`` (encoded as lowercase hex)
   and timezone-aware ``datetime`` (encoded as an RFC 3339 UTC string). Floats, larger
   integers and naive datetimes are refused, never rounded or guessed.
+- Times are RFC 3339 UTC with a ``Z`` and at most microsecond precision (what a
+  ``datetime`` holds, so parsing never drops digits); ``format_time`` writes six.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import rfc8785
 from ledger.errors import CanonicalError, ValidationError
 
 MAX_SAFE_INTEGER = 2**53 - 1
-_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 _HEX_RE = re.compile(r"[0-9a-f]*")
 
 

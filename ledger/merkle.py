@@ -19,7 +19,12 @@ import hashlib
 from collections.abc import Sequence
 
 from ledger.errors import ProofError
-from ledger.tree_ranges import Range, consistency_ranges, inclusion_ranges
+from ledger.tree_ranges import (
+    Range,
+    consistency_ranges,
+    inclusion_ranges,
+    largest_power_of_two_below,
+)
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -33,11 +38,6 @@ def leaf_hash(data: bytes) -> bytes:
 def node_hash(left: bytes, right: bytes) -> bytes:
     """RFC 9162 hash of an interior node: SHA-256(0x01 || left || right)."""
     return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def largest_power_of_two_below(n: int) -> int:
-    """The largest power of two strictly smaller than ``n`` (``n`` >= 2)."""
-    return 1 << ((n - 1).bit_length() - 1)
 
 
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -72,6 +72,12 @@ def _range_hash(leaf_hashes: Sequence[bytes], span: Range) -> bytes:
     )
 
 
+def _check_sizes(*sizes: int) -> None:
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise ProofError("indexes and sizes must be integers")
+
+
 def _check_hashes(proof: Sequence[bytes], *hashes: bytes) -> None:
     for h in (*hashes, *proof):
         if not isinstance(h, bytes) or len(h) != HASH_SIZE:
@@ -87,6 +93,7 @@ def verify_inclusion(
     is too short or too long, or the computed root differs.
     """
     _check_hashes(proof, leaf_hash, root)
+    _check_sizes(index, size)
     if size <= 0:
         raise ProofError("a tree of size 0 has no leaves")
     if not 0 <= index < size:
@@ -121,6 +128,7 @@ def verify_consistency(
     tree is consistent with anything given an empty proof. Raises ``ProofError``.
     """
     _check_hashes(proof, old_root, new_root)
+    _check_sizes(old_size, new_size)
     if old_size < 0 or new_size < old_size:
         raise ProofError(f"sizes {old_size} -> {new_size}: a log never shrinks")
     if old_size == new_size:

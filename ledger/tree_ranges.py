@@ -27,7 +27,8 @@ class NodeId(NamedTuple):
     index: int
 
 
-def _split(n: int) -> int:
+def largest_power_of_two_below(n: int) -> int:
+    """The largest power of two strictly smaller than ``n`` (``n`` >= 2): RFC 9162's split."""
     return 1 << ((n - 1).bit_length() - 1)
 
 
@@ -36,7 +37,7 @@ def inclusion_ranges(index: int, size: int) -> list[Range]:
     out: list[Range] = []
     lo, hi = 0, size
     while hi - lo > 1:
-        k = _split(hi - lo)
+        k = largest_power_of_two_below(hi - lo)
         if index < lo + k:
             out.append(Range(lo + k, hi))
             hi = lo + k
@@ -59,7 +60,7 @@ def consistency_ranges(old_size: int, size: int) -> list[Range]:
             if not whole:
                 out.append(Range(lo, hi))
             break
-        k = _split(n)
+        k = largest_power_of_two_below(n)
         if m <= k:
             out.append(Range(lo + k, hi))
             hi = lo + k

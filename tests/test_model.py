@@ -61,6 +61,7 @@ def test_transaction_signature_checks(consortium):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
+        (lambda d: d.update(contract="evidence\n"), "must be 1-63"),
         (lambda d: d.pop("nonce"), "missing field"),
         (lambda d: d.update(extra=1), "unknown field"),
         (lambda d: d.update(chain_id="AB" * 32), "lowercase hex"),
@@ -215,19 +216,21 @@ def test_equivocation_evidence(consortium):
     a = _votes(consortium, "aa" * 32, [2])[0]
     b = _votes(consortium, "bb" * 32, [2])[0]
     evidence = Equivocation(a, b)
-    evidence.verify(vs)
+    evidence.verify(vs, consortium.chain_id)
     assert Equivocation.from_dict(evidence.to_dict()) == evidence
     with pytest.raises(ValidationError, match="agree"):
-        Equivocation(a, a).verify(vs)
+        Equivocation(a, a).verify(vs, consortium.chain_id)
     other_height = _votes(consortium, "bb" * 32, [2], height=2)[0]
     with pytest.raises(ValidationError, match="one height"):
-        Equivocation(a, other_height).verify(vs)
+        Equivocation(a, other_height).verify(vs, consortium.chain_id)
     forged = dataclasses.replace(b, signature=bytes(64))
     with pytest.raises(SignatureError):
-        Equivocation(a, forged).verify(vs)
+        Equivocation(a, forged).verify(vs, consortium.chain_id)
+    with pytest.raises(ValidationError, match="another chain"):
+        evidence.verify(vs, "ff" * 32)
     other_validator = _votes(consortium, "bb" * 32, [1])[0]
     with pytest.raises(ValidationError):
-        Equivocation(a, other_validator).verify(vs)
+        Equivocation(a, other_validator).verify(vs, consortium.chain_id)
 
 
 @pytest.mark.parametrize(("n", "q"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 4), (7, 5), (10, 7)])

@@ -23,10 +23,12 @@ class Equivocation:
     vote_a: Vote
     vote_b: Vote
 
-    def verify(self, validators: ValidatorSet) -> None:
-        """Raise ``ValidationError`` unless the votes conflict, or ``SignatureError``
-        unless both are validly signed by a member of ``validators``."""
+    def verify(self, validators: ValidatorSet, chain_id: str) -> None:
+        """Raise ``ValidationError`` unless the votes conflict on chain ``chain_id``, or
+        ``SignatureError`` unless both are validly signed by a member of ``validators``."""
         a, b = self.vote_a, self.vote_b
+        if a.chain_id != chain_id:
+            raise ValidationError("votes are for another chain")
         if (a.validator, a.chain_id, a.height, a.round, a.type) != (
             b.validator,
             b.chain_id,

@@ -11,7 +11,7 @@ from typing import Any
 from ledger.canonical import MAX_SAFE_INTEGER, check_hex
 from ledger.errors import ValidationError
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
 
 def expect_object(
@@ -64,7 +64,7 @@ def get_list(obj: dict[str, Any], key: str, where: str) -> list[Any]:
 
 def check_name(value: str, where: str) -> str:
     """A short lowercase identifier: organisation, role, validator or contract name."""
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise ValidationError(
             f"{where}: {value!r} must be 1-63 characters of a-z, 0-9, '.', '_' or '-'"
         )

@@ -10,7 +10,7 @@ signatures of the same content never share an id.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -115,7 +115,6 @@ class SignedTransaction:
 
     tx: Transaction
     signature: bytes
-    _id: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: ``{"tx": {...}, "signature": hex}``."""
