@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ledger.canonical import sha256, unhex
 from ledger.errors import KeyFileError, SignatureError, ValidationError
+from ledger.weak_keys import weakness
 
 PUBLIC_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
@@ -87,8 +88,19 @@ def verify(public: bytes, signature: bytes, message: bytes) -> None:
 
 
 def public_key_from_hex(text: str, field: str = "public_key") -> bytes:
-    """Raw public key from lowercase hex, checked for length."""
-    return unhex(text, field, PUBLIC_KEY_BYTES)
+    """Raw public key from lowercase hex, checked by ``check_public_key``."""
+    return check_public_key(unhex(text, field, PUBLIC_KEY_BYTES), field)
+
+
+def check_public_key(public: bytes, field: str = "public_key") -> bytes:
+    """Return ``public`` if it is a usable Ed25519 key: 32 bytes, a canonical point, not of
+    small order; raise ``ValidationError`` otherwise."""
+    if len(public) != PUBLIC_KEY_BYTES:
+        raise ValidationError(f"{field}: an Ed25519 public key is 32 bytes")
+    why = weakness(public)
+    if why:
+        raise ValidationError(f"{field}: refused, {why}")
+    return public
 
 
 def write_key_file(path: Path, key: SigningKey, *, overwrite: bool = False) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.canonical import canonical, check_time, sha256
 from ledger.errors import ValidationError
-from ledger.keys import key_id, public_key_from_hex
+from ledger.keys import check_public_key, key_id, public_key_from_hex
 from ledger.model.fields import check_name, expect_object, get_list, get_str
 from ledger.quorum import ValidatorSet
 
@@ -103,6 +103,8 @@ class Genesis:
             raise ValidationError("genesis: a validator name appears twice")
         all_keys = [k for o in self.organisations for k in o.keys]
         all_keys += [v.public_key for v in self.validators]
+        for public in all_keys:
+            check_public_key(public, "genesis key " + public.hex()[:16])
         if len(set(all_keys)) != len(all_keys):
             raise ValidationError("genesis: a public key is used twice (one key, one job)")
         for v in self.validators:
