@@ -104,22 +104,36 @@ def check_public_key(public: bytes, field: str = "public_key") -> bytes:
 
 
 def write_key_file(path: Path, key: SigningKey, *, overwrite: bool = False) -> None:
-    """Write ``key`` as PEM to ``path`` with mode 0600.
+    """Write ``key`` as PEM to ``path`` with mode 0600, atomically.
 
     Refuses to replace an existing file unless ``overwrite``; creates parent folders.
+    The file is never seen half-written and a replaced key is never lost half-way.
     """
     path = Path(path)
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    if path.exists() and not overwrite:
+        raise KeyFileError(f"{path}: a key file is already there; refusing to overwrite")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot write key file ({exc.strerror})") from exc
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key.to_pem())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        if overwrite:
+            os.replace(tmp, path)  # the old key stays whole until the new one is
+        else:
+            os.link(tmp, path)  # fails if a file appeared meanwhile: never clobber
     except FileExistsError as exc:
         raise KeyFileError(f"{path}: a key file is already there; refusing to overwrite") from exc
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot write key file ({exc.strerror})") from exc
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key.to_pem())
-    os.chmod(path, 0o600)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def read_key_file(path: Path) -> SigningKey:

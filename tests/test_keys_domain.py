@@ -386,3 +386,15 @@ def test_payload_without_a_string_chain_id_is_refused(payload):
         with pytest.raises(ValidationError) as info:
             signing_message(tag, payload)
         assert tag.value in str(info.value)
+
+
+def test_overwrite_replaces_atomically_and_leaves_no_temp_files(tmp_path):
+    from ledger.keys import SigningKey, read_key_file, write_key_file
+
+    path = tmp_path / "node.pem"
+    first, second = SigningKey.generate(), SigningKey.generate()
+    write_key_file(path, first)
+    write_key_file(path, second, overwrite=True)
+    assert read_key_file(path).public == second.public
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["node.pem"]

@@ -283,3 +283,13 @@ def test_canonical_round_trip_of_any_transaction(args):
     assert again == stx and again.tx_id == stx.tx_id
     assert again.canonical_bytes() == data  # canonical bytes are a fixed point
     again.verify_signature(key.public)
+
+
+def test_args_are_a_canonical_copy(consortium):
+    key = consortium.members[0]
+    args = {"digest": b"\x01\x02", "parts": (1, 2)}
+    tx = Transaction.new(key, consortium.chain_id, "evidence", "anchor", args)
+    assert tx.args == {"digest": "0102", "parts": [1, 2]}
+    args["parts"] = "changed later"
+    assert tx.args["parts"] == [1, 2]  # the caller's object is not shared
+    assert Transaction.from_dict(tx.to_dict()) == tx

@@ -9,6 +9,7 @@ signatures of the same content never share an id.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,6 +37,12 @@ class Transaction:
     created_at: str
 
     def __post_init__(self) -> None:
+        # Keep args as their canonical JSON reading (bytes become hex, tuples lists), a
+        # copy of the caller's object, so that the signed bytes are what ``to_dict`` shows.
+        try:
+            object.__setattr__(self, "args", json.loads(canonical(self.args)))
+        except CanonicalError as exc:
+            raise ValidationError(f"transaction.args: {exc}") from exc
         Transaction.from_dict(self.to_dict())  # validate once, at construction
 
     @classmethod
