@@ -44,12 +44,16 @@ def test_create_open_and_chain_binding(db_url, consortium):
 
 
 def test_open_refuses_what_is_not_a_store(tmp_path):
+    (tmp_path / "empty.sqlite").touch()
     with pytest.raises(StoreError, match="not a provledger store"):
         Store.open(str(tmp_path / "empty.sqlite"))
     with pytest.raises(StoreError, match="does not exist"):
         Store.open(str(tmp_path / "no" / "such" / "dir.sqlite"))
     with pytest.raises(StoreError, match="unsupported"):
         Store.open("mysql://root@localhost/x")
+    with pytest.raises(StoreError, match="no such database file"):
+        Store.open(str(tmp_path / "typo.sqlite"))
+    assert not (tmp_path / "typo.sqlite").exists()  # opening never creates a file
 
 
 def test_append_and_read_back(store, consortium):
@@ -113,11 +117,30 @@ def _next(store, consortium, txs, signers=(0, 1)):
     return Block(header, tuple(txs)), CommitCertificate.from_votes(votes)
 
 
+def _checkpoint(consortium, header, signers=(0, 1)):
+    cp = Checkpoint(
+        header.chain_id,
+        header.log_size,
+        bytes.fromhex(header.log_root),
+        header.height,
+        header.block_hash,
+    )
+    return sign_checkpoint(cp, [consortium.validator_keys[i] for i in signers])
+
+
 def _refused(store, block, cert, match, checkpoint=None, writes=()):
+    if checkpoint is None:
+        checkpoint = _checkpoint(store.consortium, block.header)
     before = (store.height(), _rows(store))
     with pytest.raises(StoreError, match=match):
         store.append_block(block, cert, checkpoint, writes)
     assert (store.height(), _rows(store)) == before  # nothing was written
+
+
+@pytest.fixture
+def store(store, consortium):
+    store.consortium = consortium  # lets _refused build a matching checkpoint
+    return store
 
 
 def test_refuses_blocks_that_do_not_extend_the_head(store, consortium):
@@ -140,7 +163,9 @@ def test_refuses_blocks_that_do_not_extend_the_head(store, consortium):
     _refused(store, *variant(chain_id="33" * 32), "refused")
     short = Block(block.header, block.transactions[:1])
     _refused(store, short, cert, "body has 1")
-    store.append_block(block, cert)
+    _refused(store, *variant(time="2000-01-01T00:00:00.000000Z"), "before the head")
+    _refused(store, *variant(proposer=consortium.members[0].key_id), "proposer")
+    store.append_block(block, cert, _checkpoint(consortium, block.header))
     assert store.height() == 2
     _refused(store, block, cert, "does not follow")  # the same block twice
 
@@ -173,7 +198,7 @@ def test_append_is_all_or_nothing(store, consortium):
         "outside block",
         writes=[StateWrite("evidence", "k", {"v": 1}, log_index=0)],
     )
-    store.append_block(block, cert)  # and the store is still usable
+    store.append_block(block, cert, _checkpoint(consortium, block.header))  # still usable
     assert store.height() == 2 and store.log_size() == 3
 
 
@@ -202,6 +227,9 @@ def test_checkpoints_must_match_and_verify(store, consortium):
     assert store.checkpoint(1) == better
     with pytest.raises(StoreError):
         store.put_checkpoint(1, sign_checkpoint(wrong, consortium.validator_keys))
+    with pytest.raises(StoreError, match="the stored one has 3"):
+        store.put_checkpoint(1, sign_checkpoint(good, consortium.validator_keys[1:]))
+    assert store.checkpoint(1) == better
 
 
 def test_state_and_history(store, consortium):

@@ -14,7 +14,7 @@ from typing import Any
 from ledger.canonical import canonical, check_time, sha256
 from ledger.errors import ValidationError
 from ledger.merkle import leaf_hash, root
-from ledger.model.fields import expect_object, get_hex, get_int, get_list
+from ledger.model.fields import construct, expect_object, get_hex, get_int, get_list
 from ledger.model.transaction import SignedTransaction
 
 _HEADER_FIELDS = {
@@ -44,6 +44,9 @@ class BlockHeader:
     log_size: int
     log_root: str
 
+    def __post_init__(self) -> None:
+        BlockHeader.from_dict(self.to_dict())  # validate once, at construction
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; what ``block_hash`` hashes."""
         return {name: getattr(self, name) for name in sorted(_HEADER_FIELDS)}
@@ -53,16 +56,19 @@ class BlockHeader:
         """Decode and validate."""
         w = "header"
         expect_object(obj, w, _HEADER_FIELDS)
-        header = cls(
-            chain_id=get_hex(obj, "chain_id", w, 32),
-            height=get_int(obj, "height", w, minimum=1),
-            prev_hash=get_hex(obj, "prev_hash", w, 32),
-            time=check_time(obj["time"], f"{w}.time"),
-            proposer=get_hex(obj, "proposer", w, 32),
-            tx_count=get_int(obj, "tx_count", w),
-            tx_root=get_hex(obj, "tx_root", w, 32),
-            log_size=get_int(obj, "log_size", w),
-            log_root=get_hex(obj, "log_root", w, 32),
+        header = construct(
+            cls,
+            {
+                "chain_id": get_hex(obj, "chain_id", w, 32),
+                "height": get_int(obj, "height", w, minimum=1),
+                "prev_hash": get_hex(obj, "prev_hash", w, 32),
+                "time": check_time(obj["time"], f"{w}.time"),
+                "proposer": get_hex(obj, "proposer", w, 32),
+                "tx_count": get_int(obj, "tx_count", w),
+                "tx_root": get_hex(obj, "tx_root", w, 32),
+                "log_size": get_int(obj, "log_size", w),
+                "log_root": get_hex(obj, "log_root", w, 32),
+            },
         )
         if header.tx_count > header.log_size:
             raise ValidationError(f"{w}: tx_count {header.tx_count} exceeds log_size")

@@ -6,11 +6,12 @@ Each reader names the field in its error so a person can find the fault.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger.canonical import MAX_SAFE_INTEGER, check_hex
 from ledger.errors import ValidationError
 
+T = TypeVar("T")
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
 
@@ -60,6 +61,15 @@ def get_list(obj: dict[str, Any], key: str, where: str) -> list[Any]:
     if not isinstance(value, list):
         raise ValidationError(f"{where}.{key}: expected a list")
     return value
+
+
+def construct(cls: type[T], values: dict[str, Any]) -> T:
+    """An instance of the frozen dataclass ``cls`` from already validated ``values``,
+    without running its ``__post_init__`` (which validates by decoding ``to_dict``)."""
+    obj = object.__new__(cls)
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 def check_name(value: str, where: str) -> str:

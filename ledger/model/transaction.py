@@ -19,7 +19,7 @@ from ledger.canonical import canonical, check_time, now_time, sha256, unhex
 from ledger.domain import Tag, signing_message
 from ledger.errors import CanonicalError, SignatureError, ValidationError
 from ledger.keys import SIGNATURE_BYTES, SigningKey, key_id, verify
-from ledger.model.fields import check_name, expect_object, get_hex, get_str
+from ledger.model.fields import check_name, construct, expect_object, get_hex, get_str
 
 _TX_FIELDS = {"chain_id", "contract", "action", "args", "sender", "nonce", "created_at"}
 
@@ -90,17 +90,18 @@ class Transaction:
             canonical(obj["args"])  # args must have a canonical form (no floats, etc.)
         except CanonicalError as exc:
             raise ValidationError(f"{where}.args: {exc}") from exc
-        tx = object.__new__(cls)
-        for name, value in (
-            ("chain_id", get_hex(obj, "chain_id", where, 32)),
-            ("contract", check_name(get_str(obj, "contract", where), f"{where}.contract")),
-            ("action", check_name(get_str(obj, "action", where), f"{where}.action")),
-            ("args", obj["args"]),
-            ("sender", get_hex(obj, "sender", where, 32)),
-            ("nonce", get_hex(obj, "nonce", where)),
-            ("created_at", check_time(obj["created_at"], f"{where}.created_at")),
-        ):
-            object.__setattr__(tx, name, value)
+        tx = construct(
+            cls,
+            {
+                "chain_id": get_hex(obj, "chain_id", where, 32),
+                "contract": check_name(get_str(obj, "contract", where), f"{where}.contract"),
+                "action": check_name(get_str(obj, "action", where), f"{where}.action"),
+                "args": obj["args"],
+                "sender": get_hex(obj, "sender", where, 32),
+                "nonce": get_hex(obj, "nonce", where),
+                "created_at": check_time(obj["created_at"], f"{where}.created_at"),
+            },
+        )
         if not 1 <= len(tx.nonce) <= 64:
             raise ValidationError(f"{where}.nonce: expected 1 to 32 bytes of hex")
         return tx

@@ -29,8 +29,9 @@ def database_url(location: str) -> str:
     return f"sqlite:///{Path(location).expanduser()}"
 
 
-def open_engine(location: str, *, echo: bool = False) -> Engine:
-    """An engine for ``location``; raise ``StoreError`` for an unusable location."""
+def open_engine(location: str, *, must_exist: bool = False, echo: bool = False) -> Engine:
+    """An engine for ``location``; raise ``StoreError`` for an unusable location, or, with
+    ``must_exist``, for an SQLite file that is not there (rather than creating it)."""
     url_text = database_url(location)
     try:
         url = make_url(url_text)
@@ -38,9 +39,11 @@ def open_engine(location: str, *, echo: bool = False) -> Engine:
         raise StoreError(f"{location!r} is neither a file path nor a database URL") from exc
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            parent = Path(url.database).parent
-            if not parent.is_dir():
-                raise StoreError(f"{location}: folder {parent} does not exist")
+            path = Path(url.database)
+            if not path.parent.is_dir():
+                raise StoreError(f"{location}: folder {path.parent} does not exist")
+            if must_exist and not path.is_file():
+                raise StoreError(f"{location}: no such database file")
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from ledger.canonical import canonical
+from ledger.canonical import canonical, parse_time
 from ledger.checkpoint import verify_checkpoint
 from ledger.errors import LedgerError, NotFoundError, StoreError
 from ledger.merkle import leaf_hash
@@ -100,12 +100,16 @@ class Store:
         return cls(engine, genesis)
 
     @classmethod
-    def open(cls, location: str) -> Store:
-        """Open an existing store; raise ``StoreError`` if it is not one."""
-        engine = open_engine(location)
+    def open(cls, location: str, genesis: Genesis | None = None) -> Store:
+        """Open an existing store (never creating one); raise ``StoreError`` if it is not
+        one. With ``genesis`` the store is bound to that trusted genesis and the one it
+        holds is not read (the audit compares them)."""
+        engine = open_engine(location, must_exist=True)
         with _opening(engine, location):
             if not inspect(engine).has_table("meta"):
                 raise StoreError(f"{location}: not a provledger store (no meta table)")
+            if genesis is not None:
+                return cls(engine, genesis)
             with engine.connect() as conn:
                 text = conn.execute(
                     select(t.meta.c.value).where(t.meta.c.key == "genesis")
@@ -178,21 +182,23 @@ class Store:
         self,
         block: Block,
         certificate: CommitCertificate,
-        checkpoint: str | None = None,
+        checkpoint: str,
         state_writes: Sequence[StateWrite] = (),
     ) -> None:
-        """Store ``block`` as the new head, atomically; see the module promises."""
+        """Store ``block`` with its certificate and cosigned checkpoint as the new head,
+        atomically; see the module promises."""
         header = block.header
         try:
             block.check_body()
+            if header.proposer not in self.validators.keys:
+                raise StoreError("its proposer is not a validator")
             certificate.verify(
                 self.validators,
                 chain_id=self.chain_id,
                 height=header.height,
                 block_hash=header.block_hash,
             )
-            if checkpoint is not None:
-                self._check_checkpoint(header, checkpoint)
+            self._check_checkpoint(header, checkpoint)
         except LedgerError as exc:
             raise StoreError(f"block {header.height} refused: {exc}") from exc
         try:
@@ -206,7 +212,7 @@ class Store:
         conn: Connection,
         block: Block,
         certificate: CommitCertificate,
-        checkpoint: str | None,
+        checkpoint: str,
         state_writes: Sequence[StateWrite],
     ) -> None:
         header = block.header
@@ -219,6 +225,10 @@ class Store:
             (
                 header.log_size != size + header.tx_count,
                 f"log_size {header.log_size} is not {size} + {header.tx_count}",
+            ),
+            (
+                height > 0 and parse_time(header.time) < parse_time(_head_time(conn, height)),
+                "its time is before the head's",
             ),
         ]
         for bad, why in problems:
@@ -243,8 +253,7 @@ class Store:
         conn.execute(
             t.certificates.insert(), {"height": header.height, "body": _text(certificate.to_dict())}
         )
-        if checkpoint is not None:
-            conn.execute(t.checkpoints.insert(), {"height": header.height, "note": checkpoint})
+        conn.execute(t.checkpoints.insert(), {"height": header.height, "note": checkpoint})
         if block.transactions:
             conn.execute(
                 t.transactions.insert(),
@@ -285,8 +294,10 @@ class Store:
                 {**key, "value": value, "height": header.height, "log_index": w.log_index},
             )
 
-    def _check_checkpoint(self, header: BlockHeader, note: str) -> None:
-        cp, _ = verify_checkpoint(note, self.validators, self.chain_id)
+    def _check_checkpoint(self, header: BlockHeader, note: str) -> int:
+        """Verify ``note`` as the checkpoint of ``header``; return how many validators
+        signed it."""
+        cp, signers = verify_checkpoint(note, self.validators, self.chain_id)
         if (cp.size, cp.root.hex(), cp.height, cp.block_hash) != (
             header.log_size,
             header.log_root,
@@ -294,14 +305,22 @@ class Store:
             header.block_hash,
         ):
             raise StoreError(f"checkpoint does not match block {header.height}")
+        return len(signers)
 
     def put_checkpoint(self, height: int, note: str) -> None:
-        """Store (or replace with a better-signed) cosigned checkpoint for ``height``."""
+        """Replace the checkpoint of ``height`` with one that carries at least as many
+        validator signatures (as later cosignatures arrive); refuse anything else."""
         header = self.header(height)
         try:
-            self._check_checkpoint(header, note)
+            signers = self._check_checkpoint(header, note)
+            _, before = verify_checkpoint(self.checkpoint(height), self.validators, self.chain_id)
         except LedgerError as exc:
             raise StoreError(f"checkpoint for block {height} refused: {exc}") from exc
+        if signers < len(before):
+            raise StoreError(
+                f"checkpoint for block {height} refused: {signers} signatures, "
+                f"the stored one has {len(before)}"
+            )
         with _write(self.engine) as conn:
             conn.execute(t.checkpoints.delete().where(t.checkpoints.c.height == height))
             conn.execute(t.checkpoints.insert(), {"height": height, "note": note})
@@ -512,6 +531,10 @@ def _log_size(conn: Connection) -> int:
     if not h:
         return 0
     return conn.execute(select(t.blocks.c.log_size).where(t.blocks.c.height == h)).scalar_one()
+
+
+def _head_time(conn: Connection, height: int) -> str:
+    return conn.execute(select(t.blocks.c.time).where(t.blocks.c.height == height)).scalar_one()
 
 
 def _block_hash(conn: Connection, height: int) -> str:
