@@ -155,7 +155,12 @@ def test_audit_command(demo_dir, tmp_path):
     finding = json.loads(run("audit", "--db", str(copy), "--json").stdout)["finding"]
     assert (finding["check"], finding["height"], finding["log_index"]) == ("tx_id", 3, 2)
     one_line_error(
-        run("audit", "--db", str(tmp_path / "nothing.sqlite")), 2, "not a provledger store"
+        run("audit", "--db", str(tmp_path / "nothing.sqlite")), 2, "no such database file"
+    )
+    assert not (tmp_path / "nothing.sqlite").exists()
+    (tmp_path / "empty.sqlite").touch()
+    one_line_error(
+        run("audit", "--db", str(tmp_path / "empty.sqlite")), 2, "not a provledger store"
     )
 
 
