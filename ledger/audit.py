@@ -29,6 +29,7 @@ from ledger.model.block import BlockHeader, tx_root
 from ledger.model.genesis import Genesis
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
+from ledger.store.snapshot import Snapshot
 from ledger.store.store import Store
 
 Progress = Callable[[int, int], None]
@@ -89,53 +90,78 @@ class _Fault(Exception):
 def audit_store(
     store: Store, genesis: Genesis | None = None, progress: Progress | None = None
 ) -> AuditReport:
-    """Audit ``store`` against ``genesis`` (default: the genesis the store holds)."""
-    auditor = _Auditor(store, genesis or store.genesis, progress)
-    try:
-        auditor.run()
-    except _Fault as fault:
-        auditor.report.finding = fault.finding
+    """Audit ``store`` against ``genesis`` (default: the genesis the store holds), in one
+    consistent snapshot of it."""
+    total = store.height()
+    with store.snapshot() as snapshot:
+        auditor = _Auditor(snapshot, genesis or store.genesis, progress)
+        try:
+            auditor.run(total)
+        except _Fault as fault:
+            auditor.report.finding = fault.finding
     return auditor.report
 
 
 class _Auditor:
-    def __init__(self, store: Store, genesis: Genesis, progress: Progress | None) -> None:
-        self.store, self.genesis, self.progress = store, genesis, progress
+    PAGE = 500  # blocks read per query
+
+    def __init__(self, snapshot: Snapshot, genesis: Genesis, progress: Progress | None) -> None:
+        self.snap, self.genesis, self.progress = snapshot, genesis, progress
         self.chain_id = genesis.chain_id
         self.validators = genesis.validator_set()
         self.report = AuditReport(chain_id=self.chain_id)
         self.frontier = Frontier(0, [])
         self.prev: BlockHeader | None = None
 
-    def run(self) -> None:
+    def run(self, total: int) -> None:
         self._check_genesis()
-        total = self.store.height()
-        for row in self.store.raw_blocks():
-            self._block(row)
-            if self.progress:
-                self.progress(self.report.blocks, total)
+        while rows := self.snap.blocks(self.report.blocks, self.PAGE):
+            for row in rows:
+                self._guarded_block(row)
+                if self.progress:
+                    self.progress(self.report.blocks, max(total, self.report.blocks))
         self._check_no_extra_rows()
 
     def _check_genesis(self) -> None:
-        if self.store.genesis.chain_id != self.chain_id:
+        meta = self.snap.meta()
+        if meta.get("chain_id") != self.chain_id:
+            raise _Fault(
+                Finding(
+                    "genesis",
+                    "meta.chain_id is not the trusted chain id",
+                    expected=self.chain_id,
+                    actual=str(meta.get("chain_id")),
+                )
+            )
+        try:
+            stored = Genesis.from_dict(json.loads(meta["genesis"])).chain_id
+        except (KeyError, TypeError, ValueError, RecursionError, LedgerError) as exc:
+            raise _Fault(Finding("genesis", f"the stored genesis is unreadable: {exc}")) from exc
+        if stored != self.chain_id:
             raise _Fault(
                 Finding(
                     "genesis",
                     "the store holds a different genesis",
                     expected=self.chain_id,
-                    actual=self.store.genesis.chain_id,
+                    actual=stored,
                 )
             )
-        stored = self.store.stored_chain_id()
-        if stored != self.chain_id:
+
+    def _guarded_block(self, row: dict[str, Any]) -> None:
+        """Check one block; any unexpected value in a row is a finding, never a crash."""
+        height = self.report.blocks + 1
+        try:
+            self._block(row)
+        except _Fault:
+            raise
+        except Exception as exc:  # a corrupted row can hold anything: report, don't crash
             raise _Fault(
                 Finding(
-                    "genesis",
-                    "meta.chain_id is not the hash of genesis",
-                    expected=self.chain_id,
-                    actual=str(stored),
+                    "unreadable",
+                    f"a row holds an unexpected value ({type(exc).__name__}: {exc})",
+                    height=height,
                 )
-            )
+            ) from exc
 
     def _block(self, row: dict[str, Any]) -> None:
         height = self.report.blocks + 1
@@ -166,14 +192,14 @@ class _Auditor:
     def _decode(height: int, what: str, fn: Callable[[], Any], **where: int) -> Any:
         try:
             return fn()
-        except (ValueError, TypeError, KeyError, LedgerError) as exc:
+        except (ValueError, TypeError, KeyError, RecursionError, LedgerError) as exc:
             raise _Fault(
                 Finding(what, f"{what} is unreadable: {exc}", height=height, **where)
             ) from exc
 
     def _check_header(self, height: int, header: BlockHeader, row: dict[str, Any]) -> None:
         prev_hash = self.prev.block_hash if self.prev else self.chain_id
-        stored_hash = bytes(row["block_hash"]).hex()
+        stored_hash = _hex_of(row["block_hash"])
         checks = [
             ("chain_id", self.chain_id, header.chain_id, "header names another chain"),
             ("height", str(height), str(header.height), "header height differs from its row"),
@@ -187,20 +213,29 @@ class _Auditor:
             ("log_size", str(header.log_size), str(row["log_size"]), "row log_size differs"),
             ("tx_count", str(header.tx_count), str(row["tx_count"]), "row tx_count differs"),
         ]
-        if self.prev is not None:
-            checks.append(
-                (
-                    "log_size",
-                    str(self.prev.log_size + header.tx_count),
-                    str(header.log_size),
-                    "log_size is not previous size + tx_count",
-                )
+        prev_size = self.prev.log_size if self.prev else 0
+        checks.append(
+            (
+                "log_size",
+                str(prev_size + header.tx_count),
+                str(header.log_size),
+                "log_size is not previous size + tx_count",
             )
+        )
         for check, expected, actual, message in checks:
             if expected != actual:
                 raise _Fault(
                     Finding(check, message, height=height, expected=expected, actual=actual)
                 )
+        if header.proposer not in self.validators.keys:
+            raise _Fault(
+                Finding(
+                    "proposer",
+                    "the proposer is not a genesis validator",
+                    height=height,
+                    actual=header.proposer,
+                )
+            )
         if self.prev is not None and parse_time(header.time) < parse_time(self.prev.time):
             raise _Fault(
                 Finding(
@@ -246,7 +281,7 @@ class _Auditor:
             )
 
     def _check_transactions(self, height: int, header: BlockHeader) -> None:
-        rows = self.store.raw_transactions(header.first_index, header.log_size)
+        rows = self.snap.transactions(header.first_index, header.log_size)
         if len(rows) != header.tx_count:
             raise _Fault(
                 Finding(
@@ -303,7 +338,7 @@ class _Auditor:
             lambda: SignedTransaction.from_dict(json.loads(row["body"])),
             **where,
         )
-        stored_id = bytes(row["tx_id"]).hex()
+        stored_id = _hex_of(row["tx_id"])
         if tx.tx_id != stored_id:
             raise fault("tx_id", "transaction does not hash to its stored id", tx.tx_id, stored_id)
         if row["height"] != height:
@@ -331,10 +366,10 @@ class _Auditor:
 
     def _check_log(self, height: int, header: BlockHeader) -> None:
         made = self.frontier.append(leaf_hash(tx.tx_id_bytes) for tx in self.current_txs)
-        stored = self.store.raw_nodes([n for n, _ in made])
+        stored = self.snap.nodes([n for n, _ in made])
         for node, expected in made:
             actual = stored.get(node)
-            if actual != expected:
+            if actual is None or _hex_of(actual) != expected.hex():
                 raise _Fault(
                     Finding(
                         "merkle_node",
@@ -342,10 +377,20 @@ class _Auditor:
                         + ("is missing" if actual is None else "differs"),
                         height=height,
                         expected=expected.hex(),
-                        actual=actual.hex() if actual else None,
+                        actual=None if actual is None else _hex_of(actual),
                     )
                 )
         self.report.merkle_nodes += len(made)
+        if self.frontier.size != header.log_size:
+            raise _Fault(
+                Finding(
+                    "log_size",
+                    "the log recomputed from genesis has another size",
+                    height=height,
+                    expected=str(self.frontier.size),
+                    actual=str(header.log_size),
+                )
+            )
         root = self.frontier.root().hex()
         if root != header.log_root:
             raise _Fault(
@@ -359,10 +404,12 @@ class _Auditor:
             )
 
     def _check_no_extra_rows(self) -> None:
-        counts = self.store.count_rows()
+        counts = self.snap.count_rows()
         r = self.report
         for name, want in (
             ("blocks", r.blocks),
+            ("certificates", r.blocks),
+            ("checkpoints", r.blocks),
             ("transactions", r.transactions),
             ("merkle_nodes", r.merkle_nodes),
         ):
@@ -375,3 +422,11 @@ class _Auditor:
                         actual=str(counts[name]),
                     )
                 )
+
+
+def _hex_of(value: Any) -> str:
+    """Hex of a stored hash; a value of another type is shown as it is, so that it
+    compares unequal and is reported, not crashed on."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return repr(value)

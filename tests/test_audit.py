@@ -191,3 +191,137 @@ def test_progress_is_reported(filled):
     seen = []
     audit_store(filled, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_snapshot_does_not_see_later_blocks(filled, consortium):
+    with filled.snapshot() as snap:
+        before = snap.count_rows()
+        seal(filled, [consortium.tx(0)], consortium.validator_keys[:2])
+        assert snap.count_rows() == before
+    with filled.snapshot() as snap:
+        assert snap.count_rows()["blocks"] == before["blocks"] + 1
+
+
+def test_stray_certificate_and_checkpoint_rows(filled):
+    _sql(filled, "INSERT INTO certificates (height, body) VALUES (99, '{}')")
+    f = _finding(filled)
+    assert (f.check, f.expected, f.actual) == ("rows", "4", "5")
+    assert "certificates" in f.message
+
+
+def test_proposer_must_be_a_validator(filled, consortium):
+    with filled.engine.connect() as conn:
+        header = json.loads(
+            conn.execute(text("SELECT header FROM blocks WHERE height = 1")).scalar_one()
+        )
+    header["proposer"] = consortium.members[0].key_id
+    from ledger.model import BlockHeader
+
+    forged = BlockHeader.from_dict(header)
+    _sql(
+        filled,
+        "UPDATE blocks SET header = :h, block_hash = :b WHERE height = 1",
+        h=json.dumps(header),
+        b=bytes.fromhex(forged.block_hash),
+    )
+    f = _finding(filled)
+    assert (f.check, f.height) == ("proposer", 1)
+
+
+def test_certified_block_with_a_false_log_size_is_caught(tmp_path, consortium):
+    """Even a quorum of validators cannot make the audit accept a log that skips leaves."""
+    from ledger.canonical import now_time
+    from ledger.checkpoint import Checkpoint, sign_checkpoint
+    from ledger.merkle import leaf_hash, root
+    from ledger.model import BlockHeader, CommitCertificate, Vote, VoteType
+    from ledger.model.block import tx_root
+    from ledger.store import Store
+
+    store = Store.create(str(tmp_path / "forged.sqlite"), consortium.genesis)
+    tx = consortium.tx(0)
+    header = BlockHeader(
+        consortium.chain_id,
+        1,
+        consortium.chain_id,
+        now_time(),
+        consortium.nodes[0].key_id,
+        1,
+        tx_root([tx]),
+        5,
+        root([leaf_hash(tx.tx_id_bytes)]).hex(),
+    )
+    cert = CommitCertificate.from_votes(
+        [
+            Vote.signed(k, consortium.chain_id, 1, 0, VoteType.PRECOMMIT, header.block_hash)
+            for k in consortium.nodes
+        ]
+    )
+    note = sign_checkpoint(
+        Checkpoint(consortium.chain_id, 5, bytes.fromhex(header.log_root), 1, header.block_hash),
+        consortium.validator_keys,
+    )
+    _sql(
+        store,
+        "INSERT INTO blocks (height, block_hash, header, time, tx_count, log_size) "
+        "VALUES (1, :b, :h, :t, 1, 5)",
+        b=bytes.fromhex(header.block_hash),
+        h=json.dumps(header.to_dict()),
+        t=header.time,
+    )
+    _sql(
+        store,
+        "INSERT INTO certificates (height, body) VALUES (1, :c)",
+        c=json.dumps(cert.to_dict()),
+    )
+    _sql(store, "INSERT INTO checkpoints (height, note) VALUES (1, :n)", n=note)
+    _sql(
+        store,
+        "INSERT INTO transactions (log_index, tx_id, height, body, contract, action, "
+        "sender) VALUES (4, :i, 1, :b, 'evidence', 'anchor', :s)",
+        i=tx.tx_id_bytes,
+        b=tx.canonical_bytes().decode(),
+        s=tx.tx.sender,
+    )
+    f = _finding(store)
+    assert (f.check, f.height, f.expected, f.actual) == ("log_size", 1, "1", "5")
+    store.close()
+
+
+@pytest.fixture
+def sqlite_filled(tmp_path, consortium):
+    from ledger.store import Store
+
+    store = Store.create(str(tmp_path / "typed.sqlite"), consortium.genesis)
+    for n in (2, 3):
+        seal(store, [consortium.tx(i % 3) for i in range(n)], consortium.validator_keys[:2])
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("statement", "check", "height"),
+    [
+        ("UPDATE checkpoints SET note = CAST(note AS BLOB) WHERE height = 2", "unreadable", 2),
+        ("UPDATE blocks SET block_hash = 'abc' WHERE height = 1", "block_hash", 1),
+        ("UPDATE transactions SET tx_id = 'abc' WHERE log_index = 3", "tx_id", 2),
+        ("UPDATE merkle_nodes SET hash = 'abc' WHERE id = 1", "merkle_node", 1),
+        ("UPDATE blocks SET header = printf('%.*c', 100000, '[') WHERE height = 2", "header", 2),
+        ("UPDATE transactions SET body = 42 WHERE log_index = 0", "transaction", 1),
+    ],
+)
+def test_values_of_the_wrong_type_are_findings_not_crashes(sqlite_filled, statement, check, height):
+    """SQLite lets any column hold any type: the audit must report, never crash."""
+    _sql(sqlite_filled, statement)
+    f = _finding(sqlite_filled)
+    assert (f.check, f.height) == (check, height), f
+
+
+def test_corrupt_stored_genesis_is_a_finding_when_auditing_against_a_trusted_one(
+    sqlite_filled, consortium
+):
+    from ledger.store import Store
+
+    _sql(sqlite_filled, "UPDATE meta SET value = '{broken' WHERE key = 'genesis'")
+    with Store.open(str(sqlite_filled.engine.url.database), consortium.genesis) as store:
+        f = _finding(store)
+    assert f.check == "genesis" and "unreadable" in f.message

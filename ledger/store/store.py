@@ -35,7 +35,7 @@ from ledger.receipt import build_receipt
 from ledger.store import schema as t
 from ledger.store.engine import open_engine
 from ledger.store.log_table import StoredLog
-from ledger.tree_ranges import NodeId
+from ledger.store.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def stored_chain_id(self) -> str | None:
-        """The chain id recorded in ``meta`` (audit compares it with genesis)."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(t.meta.c.value).where(t.meta.c.key == "chain_id")).scalar()
 
     # ---- the head ------------------------------------------------------------
 
@@ -451,54 +446,17 @@ class Store:
             )
             return [(r.height, r.log_index, json.loads(r.value)) for r in rows]
 
-    # ---- raw rows, for audit -------------------------------------------------
+    # ---- a consistent view, for audit -----------------------------------------
 
-    def raw_blocks(self) -> Iterator[dict[str, Any]]:
-        """Every block row with its certificate and checkpoint text, by height.
-        Rows are returned as stored, without decoding: audit judges them."""
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """A read view in which every query sees the same committed state, even while
+        blocks are being appended (one read transaction; REPEATABLE READ on PostgreSQL)."""
         with self.engine.connect() as conn:
-            q = (
-                select(
-                    t.blocks,
-                    t.certificates.c.body.label("certificate"),
-                    t.checkpoints.c.note.label("checkpoint"),
-                )
-                .outerjoin(t.certificates, t.certificates.c.height == t.blocks.c.height)
-                .outerjoin(t.checkpoints, t.checkpoints.c.height == t.blocks.c.height)
-                .order_by(t.blocks.c.height)
-            )
-            for row in conn.execute(q).mappings():
-                yield dict(row)
-
-    def raw_transactions(self, first_index: int, end_index: int) -> list[dict[str, Any]]:
-        """Transaction rows with ``first_index <= log_index < end_index``, in order."""
-        with self.engine.connect() as conn:
-            q = (
-                select(t.transactions)
-                .where(
-                    t.transactions.c.log_index >= first_index,
-                    t.transactions.c.log_index < end_index,
-                )
-                .order_by(t.transactions.c.log_index)
-            )
-            return [dict(r) for r in conn.execute(q).mappings()]
-
-    def raw_nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
-        """Stored Merkle node hashes by id (missing ids are absent)."""
-        with self.engine.connect() as conn:
-            return dict(StoredLog(conn).nodes(ids))
-
-    def count_rows(self) -> dict[str, int]:
-        """Row counts of the chain tables (audit checks nothing lies beyond the head)."""
-        with self.engine.connect() as conn:
-            return {
-                name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                for name, table in (
-                    ("blocks", t.blocks),
-                    ("transactions", t.transactions),
-                    ("merkle_nodes", t.merkle_nodes),
-                )
-            }
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield Snapshot(conn)
 
 
 @contextmanager

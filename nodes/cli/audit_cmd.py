@@ -37,7 +37,7 @@ def audit(
     Exit 0 when clean, 1 at the first fault.
     """
     trusted = load_genesis(genesis) if genesis else None
-    with Store.open(db) as store:
+    with Store.open(db, trusted) as store:
         if as_json or not console.is_terminal:
             report = audit_store(store, trusted)
         else:
