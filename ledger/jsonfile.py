@@ -24,6 +24,8 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    except RecursionError as exc:
+        raise ValidationError(f"{path}: JSON is nested too deeply") from exc
 
 
 def read_json_file(path: Path, decode: Callable[[Any], T], what: str) -> T:

@@ -94,6 +94,8 @@ def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
         if not isinstance(receipt["proof"], str):
             raise ReceiptError("proof: expected tlog-proof text")
         proof = TlogProof.parse(receipt["proof"])
+        if proof.extra is not None:
+            raise ReceiptError("proof: a provledger receipt carries no 'extra' line")
     except ReceiptError:
         raise
     except LedgerError as exc:

@@ -168,3 +168,17 @@ def test_help_everywhere():
     for args in ([], ["keys"], ["genesis", "new"], ["audit"], ["verify-receipt"], ["bench"]):
         result = run(*args, "--help")
         assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_unreadable_inputs_get_one_line(tmp_path, demo_dir):
+    trust = demo_dir / "trust.json"
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes(b'{"format": "caf\xe9"}')
+    one_line_error(
+        run("verify-receipt", str(latin), "--trust", str(trust)), 2, "cannot read receipt file"
+    )
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    one_line_error(run("verify-receipt", str(deep), "--trust", str(trust)), 2, "nested too deeply")
+    not_receipt = run("verify-receipt", str(trust), "--trust", str(trust))
+    assert not_receipt.returncode == 1 and "NOT VERIFIED" in not_receipt.stderr

@@ -76,11 +76,9 @@ def _mutations(text: str):
             yield i, text[:i] + swaps[c] + text[i + 1 :]
 
 
-def test_no_single_forged_character_verifies(setup):
-    store, txs, trust = setup
-    text = json.dumps(store.receipt(txs[5].tx_id), sort_keys=True)
-    verify_receipt(json.loads(text), trust)
-    survivors, tried = [], 0
+def _survivors(text: str, trust: Trust) -> tuple[int, list[tuple[int, object]]]:
+    """Single-character forgeries of a receipt's JSON text that still verify."""
+    tried, survivors = 0, []
     for i, forged in _mutations(text):
         tried += 1
         try:
@@ -88,12 +86,50 @@ def test_no_single_forged_character_verifies(setup):
         except json.JSONDecodeError:
             continue
         try:
-            verify_receipt(data, trust)
+            survivors.append((i, verify_receipt(data, trust)))
         except ReceiptError:
             continue
-        survivors.append(text[max(0, i - 30) : i + 10])
+    return tried, survivors
+
+
+def test_no_single_forged_character_verifies(setup):
+    """A receipt whose checkpoint carries exactly a quorum of signatures (2 of 3)."""
+    store, txs, trust = setup
+    text = json.dumps(store.receipt(txs[5].tx_id), sort_keys=True)
+    verify_receipt(json.loads(text), trust)
+    tried, survivors = _survivors(text, trust)
     assert tried > 2000
     assert survivors == []
+
+
+def test_forgeries_of_a_fully_cosigned_receipt(setup):
+    """With all three validators cosigning, changing one signature line's key identity
+    (its name or 4-byte key id) turns it into an unknown key's signature, which C2SP
+    verifiers must ignore: the receipt still proves the same facts with two cosigners.
+    Nothing else survives."""
+    store, txs, trust = setup
+    text = json.dumps(store.receipt(txs[1].tx_id), sort_keys=True)
+    assert len(verify_receipt(json.loads(text), trust).checkpoint_signers) == 3
+    tried, survivors = _survivors(text, trust)
+    assert tried > 2000
+    for i, result in survivors:
+        line_start = text.rfind("\\n", 0, i) + 2
+        prefix = "\\u2014 "  # a signature line: em dash (escaped in JSON), space, name
+        assert text.startswith(prefix + "org", line_start), text[line_start : i + 5]
+        name_start = line_start + len(prefix)
+        key_id_end = text.find(" ", name_start) + 1 + 6  # 4 key-id bytes: 6 base64 chars
+        assert name_start <= i < key_id_end  # the change is in the name or key id
+        assert len(result.checkpoint_signers) == 2
+        assert result.entry == txs[1] and result.index == 1
+
+
+def test_an_extra_line_is_refused(setup):
+    store, txs, trust = setup
+    receipt = store.receipt(txs[0].tx_id)
+    proof = TlogProof.parse(receipt["proof"])
+    receipt["proof"] = TlogProof(proof.index, proof.proof, proof.checkpoint, b"hi").text()
+    with pytest.raises(ReceiptError, match="extra"):
+        verify_receipt(receipt, trust)
 
 
 def test_targeted_forgeries_fail_at_the_right_check(setup, consortium):
