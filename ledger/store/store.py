@@ -2,11 +2,12 @@
 
 Promises:
 - ``append_block`` is one database transaction: the block, its certificate, its
-  transactions, the new Merkle nodes, the optional checkpoint and the state writes are
+  cosigned checkpoint, its transactions, the new Merkle nodes and the state writes are
   all stored, or none is. It refuses (``StoreError``) a block that does not extend the
-  head: wrong chain, height or ``prev_hash``; body not matching ``tx_count``/``tx_root``;
-  ``log_size``/``log_root`` not what the stored log becomes; a certificate without a
-  quorum of valid validator signatures; a checkpoint that does not match or verify.
+  head: wrong chain, height or ``prev_hash``; a time before the head's; a proposer who
+  is not a validator; body not matching ``tx_count``/``tx_root``; ``log_size``/``log_root``
+  not what the stored log becomes; a certificate without a quorum of valid validator
+  signatures; a checkpoint that does not match or verify.
   Transaction signatures are the caller's to check (at admission); ``ledger.audit``
   re-checks everything.
 - Roots and proofs at any size read O(log n) rows and never rehash the log.
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ledger.canonical import canonical, parse_time
@@ -137,7 +138,7 @@ class Store:
     def height(self) -> int:
         """Height of the last stored block (0 before the first)."""
         with self.engine.connect() as conn:
-            return _height(conn)
+            return _head(conn, self.chain_id).height
 
     def head(self) -> BlockHeader | None:
         """Header of the last stored block, if any."""
@@ -147,7 +148,7 @@ class Store:
     def log_size(self) -> int:
         """Number of committed transactions (leaves of the log)."""
         with self.engine.connect() as conn:
-            return _log_size(conn)
+            return _head(conn, self.chain_id).log_size
 
     # ---- writing -------------------------------------------------------------
 
@@ -157,14 +158,13 @@ class Store:
         """The header of a block of ``transactions`` that would extend the current head
         (computes the new log root in memory; writes nothing)."""
         with self.engine.connect() as conn:
-            height, size = _height(conn), _log_size(conn)
-            prev = self.chain_id if height == 0 else _block_hash(conn, height)
-            frontier = StoredLog(conn).frontier(size)
+            head = _head(conn, self.chain_id)
+            frontier = StoredLog(conn).frontier(head.log_size)
         frontier.append(leaf_hash(tx.tx_id_bytes) for tx in transactions)
         return BlockHeader(
             chain_id=self.chain_id,
-            height=height + 1,
-            prev_hash=prev,
+            height=head.height + 1,
+            prev_hash=head.block_hash,
             time=time,
             proposer=proposer,
             tx_count=len(transactions),
@@ -211,18 +211,21 @@ class Store:
         state_writes: Sequence[StateWrite],
     ) -> None:
         header = block.header
-        height, size = _height(conn), _log_size(conn)
-        prev = self.chain_id if height == 0 else _block_hash(conn, height)
+        head = _head(conn, self.chain_id)
+        size = head.log_size
         problems = [
             (header.chain_id != self.chain_id, "it is for another chain"),
-            (header.height != height + 1, f"height {header.height} does not follow {height}"),
-            (header.prev_hash != prev, "prev_hash is not the head's block hash"),
+            (
+                header.height != head.height + 1,
+                f"height {header.height} does not follow {head.height}",
+            ),
+            (header.prev_hash != head.block_hash, "prev_hash is not the head's block hash"),
             (
                 header.log_size != size + header.tx_count,
                 f"log_size {header.log_size} is not {size} + {header.tx_count}",
             ),
             (
-                height > 0 and parse_time(header.time) < parse_time(_head_time(conn, height)),
+                head.time is not None and parse_time(header.time) < parse_time(head.time),
                 "its time is before the head's",
             ),
         ]
@@ -390,24 +393,26 @@ class Store:
     def root(self, size: int | None = None) -> bytes:
         """Log root at ``size`` (default: now)."""
         with self.engine.connect() as conn:
-            size = _log_size(conn) if size is None else self._bounded(conn, size)
+            size = self._bounded(conn, size)
             return StoredLog(conn).root(size)
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """RFC 9162 inclusion proof of leaf ``index`` at ``size`` (default: now)."""
         with self.engine.connect() as conn:
-            size = _log_size(conn) if size is None else self._bounded(conn, size)
+            size = self._bounded(conn, size)
             return StoredLog(conn).inclusion_proof(index, size)
 
     def consistency_proof(self, old_size: int, size: int | None = None) -> list[bytes]:
         """RFC 9162 consistency proof from ``old_size`` to ``size`` (default: now)."""
         with self.engine.connect() as conn:
-            size = _log_size(conn) if size is None else self._bounded(conn, size)
+            size = self._bounded(conn, size)
             return StoredLog(conn).consistency_proof(old_size, size)
 
-    @staticmethod
-    def _bounded(conn: Connection, size: int) -> int:
-        have = _log_size(conn)
+    def _bounded(self, conn: Connection, size: int | None) -> int:
+        """``size``, or the current log size when None; ``NotFoundError`` beyond it."""
+        have = _head(conn, self.chain_id).log_size
+        if size is None:
+            return have
         if not 0 <= size <= have:
             raise NotFoundError(f"log size {size} is beyond the committed {have}")
         return size
@@ -480,21 +485,21 @@ def _write(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def _height(conn: Connection) -> int:
-    return conn.execute(select(func.max(t.blocks.c.height))).scalar() or 0
+@dataclass(frozen=True)
+class _Head:
+    height: int  # 0 before the first block
+    block_hash: str  # the chain id before the first block
+    time: str | None
+    log_size: int
 
 
-def _log_size(conn: Connection) -> int:
-    h = _height(conn)
-    if not h:
-        return 0
-    return conn.execute(select(t.blocks.c.log_size).where(t.blocks.c.height == h)).scalar_one()
-
-
-def _head_time(conn: Connection, height: int) -> str:
-    return conn.execute(select(t.blocks.c.time).where(t.blocks.c.height == height)).scalar_one()
-
-
-def _block_hash(conn: Connection, height: int) -> str:
-    value = conn.execute(select(t.blocks.c.block_hash).where(t.blocks.c.height == height)).scalar()
-    return bytes(value).hex()
+def _head(conn: Connection, chain_id: str) -> _Head:
+    """The head, in one query."""
+    row = conn.execute(
+        select(t.blocks.c.height, t.blocks.c.block_hash, t.blocks.c.time, t.blocks.c.log_size)
+        .order_by(t.blocks.c.height.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return _Head(0, chain_id, None, 0)
+    return _Head(row.height, bytes(row.block_hash).hex(), row.time, row.log_size)
