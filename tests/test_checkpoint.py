@@ -1,7 +1,7 @@
 """Checkpoints cosigned by validators (ledger.checkpoint), the quorum rule
 (ledger.quorum) and C2SP tlog-proof text (ledger.tlog_proof).
 
-Spec examples: tests/vectors/C2SP_NOTES.md §3 and §4.
+Spec examples: see tests/vectors/README.md.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ RFC8032 = [
     ),
 ]
 
-# The Go sumdb/note PeterNeumann seed and public key (tests/vectors/C2SP_NOTES.md §2a).
+# The Go sumdb/note PeterNeumann seed and public key (see tests/vectors/README.md).
 PETER_SEED = bytes.fromhex("810a1402d5146c8d84f2443330f54080ebf98ee17d9c74f6252fc5d5c7283173")
 PETER_PUB = bytes.fromhex("1a5cd907143c384c41e830c5bce12aa8817ec5649aaabf2c31388b35b2d744d6")
 

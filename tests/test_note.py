@@ -1,6 +1,6 @@
 """C2SP signed notes (ledger.note) against the Go sumdb/note and C2SP spec vectors.
 
-Vectors: tests/vectors/C2SP_NOTES.md §2.
+Vectors: see tests/vectors/README.md.
 """
 
 from __future__ import annotations
