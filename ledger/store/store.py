@@ -352,23 +352,26 @@ class Store:
         """The cosigned checkpoint note of the block at ``height``."""
         return self._one(t.checkpoints.c.note, t.checkpoints.c.height, height, "checkpoint")
 
-    def locate(self, tx_id: str) -> TxLocation:
-        """Log index and height of a committed transaction; ``NotFoundError`` if none."""
+    def _committed(self, tx_id: str) -> tuple[TxLocation, SignedTransaction]:
+        """Location and body of a committed transaction, in one query."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(t.transactions.c.log_index, t.transactions.c.height).where(
-                    t.transactions.c.tx_id == bytes.fromhex(tx_id)
-                )
+                select(
+                    t.transactions.c.log_index, t.transactions.c.height, t.transactions.c.body
+                ).where(t.transactions.c.tx_id == bytes.fromhex(tx_id))
             ).first()
         if row is None:
             raise NotFoundError(f"transaction {tx_id[:16]}… is not committed")
-        return TxLocation(row.log_index, row.height)
+        body = SignedTransaction.from_dict(json.loads(row.body))
+        return TxLocation(row.log_index, row.height), body
+
+    def locate(self, tx_id: str) -> TxLocation:
+        """Log index and height of a committed transaction; ``NotFoundError`` if none."""
+        return self._committed(tx_id)[0]
 
     def transaction(self, tx_id: str) -> SignedTransaction:
         """A committed transaction by id."""
-        index = self.locate(tx_id).log_index
-        body = self._one(t.transactions.c.body, t.transactions.c.log_index, index, "transaction")
-        return SignedTransaction.from_dict(json.loads(body))
+        return self._committed(tx_id)[1]
 
     def transactions_by_sender(self, sender: str, limit: int = 100) -> list[TxLocation]:
         """Where the latest ``limit`` transactions of member key ``sender`` stand."""
@@ -419,11 +422,11 @@ class Store:
 
     def receipt(self, tx_id: str) -> dict[str, Any]:
         """A receipt for a committed transaction, anchored at the block that committed it."""
-        where = self.locate(tx_id)
+        where, entry = self._committed(tx_id)
         header = self.header(where.height)
         proof = self.inclusion_proof(where.log_index, header.log_size)
         return build_receipt(
-            self.transaction(tx_id),
+            entry,
             where.log_index,
             proof,
             self.checkpoint(where.height),
