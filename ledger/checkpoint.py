@@ -23,6 +23,7 @@ from ledger.canonical import b64decode_strict
 from ledger.errors import NoteError
 from ledger.keys import SigningKey
 from ledger.merkle import HASH_SIZE
+from ledger.model.block import BlockHeader
 from ledger.note import NoteSigner, NoteVerifier, parse_note, sign_note, verify_note
 from ledger.quorum import ValidatorSet
 
@@ -98,3 +99,34 @@ def verify_checkpoint(
 def checkpoint_of_note(note: str) -> Checkpoint:
     """Parse the checkpoint in a note without checking signatures (for display only)."""
     return Checkpoint.parse(parse_note(note)[0])
+
+
+def checkpoint_of_header(header: BlockHeader) -> Checkpoint:
+    """The checkpoint that block ``header`` commits to."""
+    return Checkpoint(
+        header.chain_id,
+        header.log_size,
+        bytes.fromhex(header.log_root),
+        header.height,
+        header.block_hash,
+    )
+
+
+def cosign(checkpoint: Checkpoint, name: str, key: SigningKey) -> str:
+    """One validator's signature line over ``checkpoint`` (what it sends with its
+    precommit, so that the decided block's checkpoint can be assembled)."""
+    return NoteSigner(name, key).signature_line(checkpoint.text())
+
+
+def verify_cosignature(checkpoint: Checkpoint, line: str, name: str, public: bytes) -> None:
+    """Raise ``NoteError`` unless ``line`` is one valid signature line of validator
+    ``name`` (key ``public``) over ``checkpoint``."""
+    if not line.endswith("\n") or line.count("\n") != 1:
+        raise NoteError("a cosignature is exactly one signature line")
+    verify_note(checkpoint.text() + "\n" + line, [NoteVerifier(name, public)], 1)
+
+
+def assemble_checkpoint(checkpoint: Checkpoint, lines: Iterable[str]) -> str:
+    """The cosigned note of ``checkpoint`` from validators' signature lines (sorted, so
+    every node assembles the same bytes from the same lines)."""
+    return checkpoint.text() + "\n" + "".join(sorted(set(lines)))

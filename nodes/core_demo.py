@@ -66,7 +66,6 @@ def run_core_demo(out: Path, console: Console) -> bool:
                 "size": len(doc.data),
                 "title": doc.title[:200],
                 "media_type": "text/plain; charset=utf-8",
-                "file": doc.name,
             }
             tx = Transaction.new(member, genesis.chain_id, "evidence", "anchor", args).sign(member)
             sealed = seal(store, [tx], validator_keys[:2])

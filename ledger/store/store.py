@@ -373,6 +373,19 @@ class Store:
         """A committed transaction by id."""
         return self._committed(tx_id)[1]
 
+    def committed_among(self, tx_ids: Sequence[bytes]) -> set[bytes]:
+        """Those of ``tx_ids`` (32-byte ids) that are committed, in one query per 500."""
+        found: set[bytes] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(tx_ids), 500):
+                chunk = list(tx_ids[start : start + 500])
+                found.update(
+                    conn.execute(
+                        select(t.transactions.c.tx_id).where(t.transactions.c.tx_id.in_(chunk))
+                    ).scalars()
+                )
+        return {bytes(x) for x in found}
+
     def transactions_by_sender(self, sender: str, limit: int = 100) -> list[TxLocation]:
         """Where the latest ``limit`` transactions of member key ``sender`` stand."""
         with self.engine.connect() as conn:

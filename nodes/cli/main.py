@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from nodes.cli import bench_cmd, genesis_cmd, keys_cmd
+from nodes.cli import bench_cmd, consortium_cmd, genesis_cmd, keys_cmd, node_cmd
+from nodes.cli.anchor_cmd import anchor
 from nodes.cli.audit_cmd import audit
 from nodes.cli.demo_cmd import demo
 from nodes.cli.receipt_cmd import verify_receipt_cmd
+from nodes.cli.verify_cmd import verify
 
 app = typer.Typer(
     name="provledger",
@@ -20,6 +22,10 @@ app = typer.Typer(
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(genesis_cmd.app, name="genesis")
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(node_cmd.app, name="node")
+app.add_typer(consortium_cmd.app, name="consortium")
+app.command("anchor")(anchor)
+app.command("verify")(verify)
 app.command("audit")(audit)
 app.command("verify-receipt")(verify_receipt_cmd)
 app.command("demo")(demo)

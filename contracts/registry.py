@@ -1,0 +1,141 @@
+"""The registry: which contracts a chain runs, who may call what, and applying a block.
+
+Promises:
+- ``admit`` is the stateless admission check of one call: known contract, known
+  action, a role allowed to call it, valid args. It raises ``Rejection`` (or its
+  subclass ``NotPermitted`` for the role) with a reason a person can act on.
+- ``apply_block`` applies a block's transactions in order, each seeing the writes of
+  those before it. A transaction that fails admission or that its contract rejects
+  writes nothing of its own; its reason is written instead under
+  ``("ledger", "rejected/<tx_id>")``, so every node stores the same outcome. Any
+  other exception from a contract is a bug and propagates.
+- The same view and the same transactions give the same effects, on every node.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.base import Contract, NotPermitted, Rejection, StateView, TxContext
+from contracts.evidence import Evidence
+from ledger.canonical import canonical
+from ledger.model.transaction import SignedTransaction
+from ledger.store.store import StateWrite
+
+LEDGER = "ledger"  # the reserved contract name under which rejections are recorded
+
+
+def rejected_key(tx_id: str) -> str:
+    """The ``ledger`` state key recording why transaction ``tx_id`` (hex) was rejected."""
+    return f"rejected/{tx_id}"
+
+
+@dataclass(frozen=True)
+class BlockEffects:
+    """What applying a block does: its state writes in order, and the transactions
+    rejected (tx id hex -> reason)."""
+
+    writes: tuple[StateWrite, ...]
+    rejected: dict[str, str]
+
+
+class _Overlay:
+    """A view of ``base`` with a block's earlier writes on top. Values are kept as
+    canonical JSON, so a contract can neither store a value that is not JSON-safe nor
+    change a stored value through an object it was handed."""
+
+    def __init__(self, base: StateView) -> None:
+        self._base = base
+        self._written: dict[tuple[str, str], bytes] = {}
+
+    def get(self, contract: str, key: str) -> Any | None:
+        text = self._written.get((contract, key))
+        return self._base.get(contract, key) if text is None else json.loads(text)
+
+    def put(self, contract: str, key: str, value: Any) -> Any:
+        """Record a write; return the value as it reads back (canonical JSON)."""
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"contract {contract!r} wrote under a key that is not a string")
+        text = canonical(value)
+        self._written[(contract, key)] = text
+        return json.loads(text)
+
+
+class Registry:
+    """The contracts of a chain, by name."""
+
+    def __init__(self, contracts: Iterable[Contract]) -> None:
+        self._contracts: dict[str, Contract] = {}
+        for contract in contracts:
+            if contract.name == LEDGER:
+                raise ValueError(f"contract name {LEDGER!r} is reserved")
+            if contract.name in self._contracts:
+                raise ValueError(f"two contracts are named {contract.name!r}")
+            self._contracts[contract.name] = contract
+
+    def names(self) -> list[str]:
+        """The contract names, sorted."""
+        return sorted(self._contracts)
+
+    def _contract(self, contract: str) -> Contract:
+        found = self._contracts.get(contract)
+        if found is None:
+            raise Rejection(
+                f"unknown contract {contract!r} (known: {', '.join(self.names()) or 'none'})"
+            )
+        return found
+
+    def roles_allowed(self, contract: str, action: str) -> frozenset[str]:
+        """The roles that may call ``contract.action``; ``Rejection`` if either is unknown."""
+        actions = self._contract(contract).actions
+        allowed = actions.get(action)
+        if allowed is None:
+            raise Rejection(
+                f"unknown action {action!r} of contract {contract!r} "
+                f"(known: {', '.join(sorted(actions)) or 'none'})"
+            )
+        return allowed
+
+    def admit(self, contract: str, action: str, args: Any, roles: Sequence[str]) -> None:
+        """The stateless admission check of a call by a sender holding ``roles``."""
+        allowed = self.roles_allowed(contract, action)
+        if not allowed.intersection(roles):
+            held = ", ".join(roles) or "none"
+            raise NotPermitted(
+                f"role(s) {held} may not call {contract}.{action} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+        self._contracts[contract].check_args(action, args)
+
+    def apply_block(
+        self, view: StateView, items: Sequence[tuple[SignedTransaction, TxContext]]
+    ) -> BlockEffects:
+        """Apply ``items`` in order over ``view``; see the module promises. Each context's
+        ``tx_id`` must be its transaction's (``ValueError`` otherwise)."""
+        overlay = _Overlay(view)
+        writes: list[StateWrite] = []
+        rejected: dict[str, str] = {}
+        for signed, ctx in items:
+            if ctx.tx_id != signed.tx_id:
+                raise ValueError(f"context of transaction {signed.tx_id} names {ctx.tx_id}")
+            tx = signed.tx
+            try:
+                self.admit(tx.contract, tx.action, tx.args, ctx.roles)
+                made = self._contracts[tx.contract].apply(overlay, tx.action, tx.args, ctx)
+                contract = tx.contract
+            except Rejection as refusal:
+                rejected[ctx.tx_id] = refusal.reason
+                made = [(rejected_key(ctx.tx_id), {"reason": refusal.reason})]
+                contract = LEDGER
+            for key, value in made:
+                stored = overlay.put(contract, key, value)
+                writes.append(StateWrite(contract, key, stored, ctx.log_index))
+        return BlockEffects(tuple(writes), rejected)
+
+
+def default_registry() -> Registry:
+    """The contracts this release ships: ``evidence``."""
+    return Registry([Evidence()])

@@ -1,0 +1,61 @@
+"""Storing a decided block: apply its transactions through the contracts, then append
+the block, certificate, checkpoint and state writes in one database transaction.
+
+Promise: every node that applies the same blocks in the same order stores the same
+state (contracts are pure), and a block is stored with its effects or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.base import TxContext
+from contracts.registry import BlockEffects, Registry
+from ledger.model.block import Block
+from ledger.model.vote import CommitCertificate
+from ledger.store.store import Store
+
+
+class StoreView:
+    """Contract state read from the store (what contracts see before a block)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, contract: str, key: str) -> Any | None:
+        return self._store.state(contract, key)
+
+
+def contexts(store: Store, block: Block) -> list[TxContext]:
+    """The context each transaction of ``block`` is applied in."""
+    header = block.header
+    out = []
+    for i, tx in enumerate(block.transactions):
+        member = store.genesis.member(tx.tx.sender)
+        org = member[0] if member else None
+        out.append(
+            TxContext(
+                tx_id=tx.tx_id,
+                log_index=header.first_index + i,
+                height=header.height,
+                time=header.time,
+                sender=tx.tx.sender,
+                organisation=org.name if org else "",
+                roles=org.roles if org else (),
+            )
+        )
+    return out
+
+
+def store_block(
+    store: Store,
+    registry: Registry,
+    block: Block,
+    certificate: CommitCertificate,
+    checkpoint: str,
+) -> BlockEffects:
+    """Apply and append ``block``; return the contracts' effects."""
+    items = list(zip(block.transactions, contexts(store, block), strict=True))
+    effects = registry.apply_block(StoreView(store), items)
+    store.append_block(block, certificate, checkpoint, effects.writes)
+    return effects

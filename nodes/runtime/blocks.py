@@ -1,0 +1,64 @@
+"""Making and judging blocks: what the proposer proposes and what every validator
+accepts as a valid value.
+
+Promises:
+- ``build_block`` takes at most ``limit`` pending transactions, oldest first, and
+  returns the block that extends the store's head.
+- ``judge_block`` returns None only if the block extends the head exactly (chain,
+  height, prev_hash, log size and root, body), its proposer is a validator, its time
+  is not before the head's nor more than ``MAX_CLOCK_AHEAD`` ahead of ours, and every
+  transaction passes admission (member signature, chain, role, args, not committed,
+  no duplicate); otherwise a reason.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ledger.canonical import now_time, parse_time
+from ledger.errors import LedgerError
+from ledger.model.block import Block
+from ledger.store.store import Store
+from nodes.mempool import Mempool
+
+MAX_CLOCK_AHEAD = timedelta(seconds=30)
+
+
+def block_time(store_head_time: str | None) -> str:
+    """Now, or the head's time if our clock is behind it (times never go back)."""
+    now = now_time()
+    if store_head_time is not None and parse_time(now) < parse_time(store_head_time):
+        return store_head_time
+    return now
+
+
+def build_block(store: Store, mempool: Mempool, proposer: str, limit: int) -> Block:
+    """The next block of pending transactions, proposed by ``proposer``."""
+    head = store.head()
+    txs = mempool.take(limit)
+    header = store.next_header(txs, block_time(head.time if head else None), proposer)
+    return Block(header, tuple(txs))
+
+
+def judge_block(store: Store, mempool: Mempool, block: Block, limit: int) -> str | None:
+    """None if ``block`` is a valid next block; else why not."""
+    header = block.header
+    if header.chain_id != store.chain_id:
+        return "block is for another chain"
+    if header.tx_count > limit:
+        return f"block has {header.tx_count} transactions, the limit is {limit}"
+    if header.proposer not in store.validators.keys:
+        return "block proposer is not a validator"
+    try:
+        block.check_body()
+        head = store.head()
+        if head is not None and parse_time(header.time) < parse_time(head.time):
+            return "block time is before the head's"
+        if parse_time(header.time) > parse_time(now_time()) + MAX_CLOCK_AHEAD:
+            return "block time is too far in the future"
+        expected = store.next_header(list(block.transactions), header.time, header.proposer)
+    except LedgerError as exc:
+        return str(exc)
+    if expected != header:
+        return f"block does not extend the head at height {expected.height - 1}"
+    return mempool.check_block(list(block.transactions))

@@ -1,0 +1,560 @@
+"""One validator node at run time.
+
+A single consensus task owns the ``Machine`` and the store's writes: every event
+(proposal, vote, timeout, transactions available, blocks fetched by catch-up) goes
+through one queue, and the actions it causes are performed in order. Network sends go
+through per-peer outboxes so a slow or dead peer never blocks consensus.
+
+Promises:
+- A vote is written to the vote log (fsynced) before it is sent.
+- A precommit for a block is counted only with its signer's valid cosignature of that
+  block's checkpoint, so every decided block gets a checkpoint cosigned by a quorum.
+- A block fetched from a peer is stored only after full verification (transactions'
+  signatures and admission, then the store's checks of chain, roots, certificate and
+  checkpoint); a peer serving a bad block is logged and avoided for a while.
+- A transaction is reported ``committed`` only once its block is stored on at least a
+  quorum of nodes (this one, plus peers that said so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from contracts.registry import BlockEffects, default_registry
+from ledger.checkpoint import assemble_checkpoint, checkpoint_of_header, cosign, verify_cosignature
+from ledger.errors import LedgerError, NotFoundError, StoreError, ValidationError
+from ledger.keys import read_key_file
+from ledger.model.block import Block, BlockHeader
+from ledger.model.evidence import Equivocation
+from ledger.model.vote import CommitCertificate, Vote, VoteType
+from ledger.store.store import Store
+from nodes.bootstrap import load_genesis
+from nodes.config import NodeConfig
+from nodes.consensus import actions as act
+from nodes.consensus.machine import Machine, Params
+from nodes.consensus.proposal import Proposal
+from nodes.mempool import Mempool, Refused
+from nodes.peer.client import PeerClient
+from nodes.peer.wire import Committed, VoteMessage, encode_committed, encode_proposal, encode_vote
+from nodes.runtime.apply import store_block
+from nodes.runtime.blocks import build_block, judge_block
+from nodes.runtime.metrics import Metrics
+from nodes.vote_log import VoteLog
+
+log = logging.getLogger("provledger.node")
+
+SYNC_PAGE = 20
+CONSENSUS_PATH = "/peer/consensus"
+TX_PATH = "/peer/transactions"
+POLL_INTERVAL = 0.5
+RESEND_INTERVAL = 1.0
+OUTBOX_LIMIT = 20_000
+BAD_PEER_PAUSE = 10.0
+REFUSED_MEMORY = 10_000
+
+
+class Node:
+    """A validator node: its store, mempool, consensus and peers."""
+
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self.genesis = load_genesis(config.genesis)
+        self.chain_id = self.genesis.chain_id
+        self.key = read_key_file(config.node_key)
+        me = next((v for v in self.genesis.validators if v.key_id == self.key.key_id), None)
+        if me is None:
+            raise ValidationError(f"{config.node_key}: this key is not a validator in genesis")
+        self.name = me.name
+        self.validators = self.genesis.validator_set()
+        self.store = Store.create(config.database, self.genesis)
+        self.registry = default_registry()
+        self.mempool = Mempool(
+            self.genesis, self.registry, self.store.committed_among, config.limits.mempool
+        )
+        self.vote_log = VoteLog(config.votes)
+        self.evidence_path = Path(config.votes).with_name("evidence.jsonl")
+        self.params = Params(
+            tuple(v.key_id for v in self.genesis.validators), **_timeouts(config.timeouts)
+        )
+        self.peers = [PeerClient(p.name, p.url, self.key, self.chain_id) for p in config.peers]
+        self.metrics = Metrics()
+        self.evidence: list[Equivocation] = []
+        self.machine: Machine | None = None
+        self._events: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self._outbox: dict[tuple[str, str], asyncio.Queue[Any]] = {}
+        self._headers: dict[str, BlockHeader] = {}
+        self._cosigs: dict[tuple[str, str], str] = {}
+        self._parked: dict[str, list[VoteMessage]] = {}
+        self._refused: OrderedDict[str, str] = OrderedDict()
+        self._admitted_at: dict[bytes, float] = {}
+        self._bad_until: dict[str, float] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._committed = asyncio.Condition()
+        self._last_progress = time.monotonic()
+        self.started_at = time.time()
+
+    # ---- life cycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore consensus from the store and vote log and start the tasks."""
+        height = self.store.height() + 1
+        self.machine = Machine(
+            self.params, self.key.key_id, self._sign, height, self.vote_log.load()
+        )
+        for peer in self.peers:
+            for path in (CONSENSUS_PATH, TX_PATH):
+                self._outbox[(peer.name, path)] = asyncio.Queue()
+                self._tasks.append(asyncio.create_task(self._sender(peer, path)))
+        self._tasks.append(asyncio.create_task(self._consensus()))
+        self._tasks.append(asyncio.create_task(self._poller()))
+        self._tasks.append(asyncio.create_task(self._resender()))
+        self._events.put_nowait(("resume",))
+        log.info("node %s started at height %d", self.name, height - 1)
+
+    async def stop(self) -> None:
+        """Stop the tasks and close the store, vote log and connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for peer in self.peers:
+            await peer.close()
+        self.vote_log.close()
+        self.store.close()
+        log.info("node %s stopped", self.name)
+
+    # ---- what the API calls ------------------------------------------------------
+
+    async def submit(self, items: Sequence[Any], *, relay: bool = True) -> list[str | Refused]:
+        """Admit client transactions (decoded JSON objects); relay the admitted ones to
+        peers; per item the tx id or why it was refused."""
+        results = await asyncio.to_thread(self.mempool.admit_many, list(items))
+        admitted, now = [], time.monotonic()
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Refused):
+                self.metrics.refused_transactions += 1
+                if result.status != 409:
+                    self._remember_refusal(item, result)
+            else:
+                admitted.append(item)
+                if relay:
+                    self._admitted_at[bytes.fromhex(result)] = now
+        if admitted:
+            if relay:
+                self._broadcast(TX_PATH, admitted)
+            self._events.put_nowait(("txs",))
+        return results
+
+    def receive(self, message: Proposal | VoteMessage | Committed, sender: str) -> None:
+        """Take one authenticated consensus message from peer ``sender`` (key id)."""
+        if isinstance(message, Committed):
+            name = self.validators.names.get(sender)
+            for peer in self.peers:
+                if peer.name == name:
+                    peer.height = max(peer.height, message.height)
+            return
+        self._events.put_nowait(("message", message))
+
+    def status(self, tx_id: str) -> dict[str, Any]:
+        """Where transaction ``tx_id`` stands; ``NotFoundError`` if this node never saw it."""
+        try:
+            where = self.store.locate(tx_id)
+        except NotFoundError:
+            if bytes.fromhex(tx_id) in self.mempool:
+                return {"tx_id": tx_id, "status": "pending"}
+            if tx_id in self._refused:
+                return {"tx_id": tx_id, "status": "rejected", "reason": self._refused[tx_id]}
+            raise
+        stored_on = self.stored_on(where.height)
+        out: dict[str, Any] = {
+            "tx_id": tx_id,
+            "height": where.height,
+            "log_index": where.log_index,
+            "stored_on": stored_on,
+        }
+        if stored_on < self.validators.threshold:
+            out.update(
+                status="pending",
+                detail=f"stored on {stored_on} node(s); committed at {self.validators.threshold}",
+            )
+            return out
+        rejected = self.store.state("ledger", f"rejected/{tx_id}")
+        out["status"] = "committed"
+        out["outcome"] = {"applied": rejected is None, **(rejected or {})}
+        return out
+
+    async def wait_committed(self, tx_id: str, timeout: float) -> dict[str, Any]:
+        """``status`` once committed or rejected, or when ``timeout`` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(NotFoundError):
+                st = self.status(tx_id)
+                if st["status"] != "pending":
+                    return st
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return self.status(tx_id)
+            async with self._committed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._committed.wait(), min(left, 0.5))
+
+    def stored_on(self, height: int) -> int:
+        """How many nodes (this one included) are known to store block ``height``."""
+        mine = 1 if self.store.height() >= height else 0
+        return mine + sum(1 for p in self.peers if p.height >= height)
+
+    def gauges(self) -> dict[str, tuple[str, float]]:
+        """The current values for /metrics."""
+        m = self.machine
+        return {
+            "provledger_height": ("Height of the last stored block.", self.store.height()),
+            "provledger_round": ("Consensus round at the current height.", m.round if m else 0),
+            "provledger_mempool_size": ("Transactions waiting in the mempool.", len(self.mempool)),
+            "provledger_peers_up": (
+                "Peers that answered the last request.",
+                sum(1 for p in self.peers if p.up),
+            ),
+            "provledger_peers": ("Peers configured.", len(self.peers)),
+        }
+
+    # ---- the consensus task ------------------------------------------------------
+
+    async def _consensus(self) -> None:
+        assert self.machine is not None
+        while True:
+            event = await self._events.get()
+            try:
+                await self._perform(await self._dispatch(event))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug: log it with its trace, keep the node running
+                log.exception("consensus event %s failed", event[0])
+
+    async def _dispatch(self, event: tuple[Any, ...]) -> list[act.Action]:
+        m = self.machine
+        assert m is not None
+        kind = event[0]
+        if kind == "resume":
+            return m.resume() + (m.on_transactions_available() if len(self.mempool) else [])
+        if kind == "txs":
+            return m.on_transactions_available() if len(self.mempool) else []
+        if kind == "timeout":
+            return m.on_timeout(*event[1:])
+        if kind == "sync":
+            return await self._sync(event[1], event[2], event[3])
+        message = event[1]
+        if isinstance(message, Proposal):
+            return await self._on_proposal(message)
+        return self._on_vote(message)
+
+    async def _perform(self, actions: list[act.Action]) -> None:
+        pending = list(reversed(actions))
+        while pending:
+            more = await self._do(pending.pop())
+            pending.extend(reversed(more))
+
+    async def _do(self, a: act.Action) -> list[act.Action]:
+        m = self.machine
+        assert m is not None
+        if isinstance(a, act.ScheduleTimeout):
+            event = ("timeout", a.height, a.round, a.step)
+            asyncio.get_running_loop().call_later(a.delay, self._events.put_nowait, event)
+            return []
+        if isinstance(a, act.CastVote):
+            return await self._cast(a.vote)
+        if isinstance(a, act.BroadcastProposal):
+            self._broadcast(CONSENSUS_PATH, [encode_proposal(a.proposal)])
+            return self._learn(a.proposal.value.header)
+        if isinstance(a, act.GetValue):
+            block = await asyncio.to_thread(
+                build_block,
+                self.store,
+                self.mempool,
+                self.key.key_id,
+                self.config.limits.max_block_transactions,
+            )
+            self._headers[block.header.block_hash] = block.header
+            return m.on_value(a.height, a.round, block, block.header.block_hash)
+        if isinstance(a, act.CheckProposal):
+            return await self._on_proposal(a.proposal)
+        if isinstance(a, act.Decide):
+            await self._decide(a)
+            return m.on_transactions_available() if len(self.mempool) else []
+        if isinstance(a, act.ReportEvidence):
+            self._record_evidence(a.first, a.second)
+        return []
+
+    def _sign(self, height: int, round: int, type: VoteType, value_id: str | None) -> Vote:
+        return Vote.signed(self.key, self.chain_id, height, round, type, value_id)
+
+    async def _cast(self, vote: Vote) -> list[act.Action]:
+        await asyncio.to_thread(self.vote_log.record, vote)
+        cosig = None
+        if vote.type is VoteType.PRECOMMIT and vote.block_hash is not None:
+            cosig = self._own_cosignature(vote.block_hash)
+        self._broadcast(CONSENSUS_PATH, [encode_vote(vote, cosig)])
+        return []
+
+    def _own_cosignature(self, block_hash: str) -> str:
+        key = (block_hash, self.key.key_id)
+        if key not in self._cosigs:
+            header = self._headers[block_hash]
+            self._cosigs[key] = cosign(checkpoint_of_header(header), self.name, self.key)
+        return self._cosigs[key]
+
+    async def _on_proposal(self, p: Proposal) -> list[act.Action]:
+        m = self.machine
+        assert m is not None
+        if p.height != m.height:
+            return m.on_proposal(p, None)
+        block: Block = p.value
+        reason = await asyncio.to_thread(
+            judge_block, self.store, self.mempool, block, self.config.limits.max_block_transactions
+        )
+        if reason is not None:
+            log.warning("proposal h=%d r=%d refused: %s", p.height, p.round, reason)
+        out = m.on_proposal(p, reason is None)
+        if reason is None:
+            out += self._learn(block.header)
+        return out
+
+    def _learn(self, header: BlockHeader) -> list[act.Action]:
+        """Remember a valid block's header; deliver precommits parked until now."""
+        self._headers[header.block_hash] = header
+        out: list[act.Action] = []
+        for vm in self._parked.pop(header.block_hash, []):
+            out += self._on_vote(vm)
+        return out
+
+    def _on_vote(self, vm: VoteMessage) -> list[act.Action]:
+        m = self.machine
+        assert m is not None
+        vote = vm.vote
+        if vote.type is VoteType.PRECOMMIT and vote.block_hash is not None:
+            header = self._headers.get(vote.block_hash)
+            if header is None:
+                if vote.height >= m.height:
+                    parked = self._parked.setdefault(vote.block_hash, [])
+                    if len(parked) < 4 * len(self.validators) and len(self._parked) < 256:
+                        parked.append(vm)
+                return []
+            name = self.validators.names[vote.validator]
+            try:
+                if vm.cosignature is None:
+                    raise LedgerError("precommit without a checkpoint cosignature")
+                verify_cosignature(
+                    checkpoint_of_header(header),
+                    vm.cosignature,
+                    name,
+                    self.validators.keys[vote.validator],
+                )
+            except LedgerError as exc:
+                log.warning("precommit of %s for h=%d ignored: %s", name, vote.height, exc)
+                return []
+            self._cosigs[(vote.block_hash, vote.validator)] = vm.cosignature
+        return m.on_vote(vote)
+
+    async def _decide(self, d: act.Decide) -> None:
+        block: Block = d.value
+        header = block.header
+        if header.height <= self.store.height():
+            return  # already stored by catch-up
+        certificate = CommitCertificate.from_votes(list(d.precommits))
+        lines = []
+        for v in d.precommits:
+            if v.validator == self.key.key_id:
+                lines.append(self._own_cosignature(d.value_id))
+            elif (d.value_id, v.validator) in self._cosigs:
+                lines.append(self._cosigs[(d.value_id, v.validator)])
+        note = assemble_checkpoint(checkpoint_of_header(header), lines)
+        effects = await asyncio.to_thread(
+            store_block, self.store, self.registry, block, certificate, note
+        )
+        await self._after_commit(block, effects, synced=False)
+
+    async def _after_commit(self, block: Block, effects: BlockEffects, *, synced: bool) -> None:
+        header = block.header
+        ids = [tx.tx_id_bytes for tx in block.transactions]
+        self.mempool.remove(ids)
+        now = time.monotonic()
+        for tx_id in ids:
+            started = self._admitted_at.pop(tx_id, None)
+            if started is not None:
+                self.metrics.commit_latency.observe(now - started)
+        self.metrics.committed_blocks += 1
+        self.metrics.committed_transactions += len(ids)
+        if synced:
+            self.metrics.synced_blocks += 1
+        self._last_progress = now
+        self._headers = {k: h for k, h in self._headers.items() if h.height > header.height}
+        self._cosigs = {k: c for k, c in self._cosigs.items() if k[0] in self._headers}
+        self._parked.clear()
+        if header.height % 16 == 0:
+            await asyncio.to_thread(self.vote_log.prune, header.height + 1)
+        self._broadcast(CONSENSUS_PATH, [encode_committed(header.height)])
+        async with self._committed:
+            self._committed.notify_all()
+        log.info(
+            "stored block %d (%d txs, %d rejected by contracts)%s",
+            header.height,
+            header.tx_count,
+            len(effects.rejected),
+            " from catch-up" if synced else "",
+        )
+
+    def _record_evidence(self, first: Vote, second: Vote) -> None:
+        evidence = Equivocation(first, second)
+        try:
+            evidence.verify(self.validators, self.chain_id)
+        except LedgerError as exc:  # cannot happen for verified votes; never store it
+            log.error("evidence does not verify: %s", exc)
+            return
+        self.evidence.append(evidence)
+        self.metrics.evidence += 1
+        with open(self.evidence_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(evidence.to_dict()) + "\n")
+        name = self.validators.names.get(first.validator, first.validator[:16])
+        log.error("EQUIVOCATION by %s at height %d round %d", name, first.height, first.round)
+
+    # ---- catch-up ----------------------------------------------------------------
+
+    async def _poller(self) -> None:
+        """Learn peers' heights; fetch and store blocks we lack."""
+        while True:
+            await asyncio.sleep(POLL_INTERVAL)
+            heads = await asyncio.gather(*(p.get("/v1/head") for p in self.peers))
+            for peer, head in zip(self.peers, heads, strict=True):
+                if isinstance(head, dict) and isinstance(head.get("height"), int):
+                    peer.height = max(peer.height, head["height"])
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        now = time.monotonic()
+        while True:
+            mine = self.store.height()
+            ahead = [
+                p
+                for p in self.peers
+                if p.height > mine and p.up and self._bad_until.get(p.name, 0) < now
+            ]
+            if not ahead:
+                return
+            peer = max(ahead, key=lambda p: p.height)
+            page = await peer.get("/peer/blocks", {"from": mine + 1, "limit": SYNC_PAGE})
+            items = page.get("blocks") if isinstance(page, dict) else None
+            if not isinstance(items, list) or not items:
+                self._bad_until[peer.name] = now + BAD_PEER_PAUSE
+                continue
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._events.put_nowait(("sync", peer.name, items, done))
+            await done
+            if self.store.height() == mine:
+                return
+
+    async def _sync(
+        self, peer: str, items: list[Any], done: asyncio.Future[None]
+    ) -> list[act.Action]:
+        m = self.machine
+        assert m is not None
+        out: list[act.Action] = []
+        try:
+            for item in items:
+                try:
+                    block, certificate, note = _decode_synced(item)
+                    if block.header.height <= self.store.height():
+                        continue
+                    reason = await asyncio.to_thread(
+                        self.mempool.check_block, list(block.transactions)
+                    )
+                    if reason is not None:
+                        raise StoreError(f"block {block.header.height} refused: {reason}")
+                    effects = await asyncio.to_thread(
+                        store_block, self.store, self.registry, block, certificate, note
+                    )
+                except (LedgerError, KeyError, TypeError) as exc:
+                    self.metrics.refused_sync_blocks += 1
+                    self._bad_until[peer] = time.monotonic() + BAD_PEER_PAUSE
+                    log.warning("peer %s served a bad block; refused: %s", peer, exc)
+                    break
+                await self._after_commit(block, effects, synced=True)
+                out += m.on_synced(block.header.height, block.header.block_hash)
+        finally:
+            if not done.done():
+                done.set_result(None)
+        return out
+
+    # ---- sending -------------------------------------------------------------------
+
+    def _broadcast(self, path: str, messages: list[Any]) -> None:
+        for peer in self.peers:
+            box = self._outbox[(peer.name, path)]
+            for msg in messages:
+                if box.qsize() < OUTBOX_LIMIT:
+                    box.put_nowait(msg)
+
+    async def _sender(self, peer: PeerClient, path: str) -> None:
+        """Send what is queued for ``peer`` on ``path``, batching what piled up."""
+        box = self._outbox[(peer.name, path)]
+        key = "transactions" if path == TX_PATH else "messages"
+        while True:
+            batch = [await box.get()]
+            while not box.empty() and len(batch) < 2_000:
+                batch.append(box.get_nowait())
+            await peer.post(path, {key: batch}, retries=3 if peer.up else 0)
+
+    async def _resender(self) -> None:
+        """Send our current proposal and votes again when nothing was stored lately:
+        a peer that lost them (or restarted) gets them, so rounds can finish."""
+        while True:
+            await asyncio.sleep(RESEND_INTERVAL)
+            m = self.machine
+            if m is None or time.monotonic() - self._last_progress < RESEND_INTERVAL:
+                continue
+            for msg in m.own_messages():
+                if isinstance(msg, Proposal):
+                    self._broadcast(CONSENSUS_PATH, [encode_proposal(msg)])
+                else:
+                    cosig = None
+                    if msg.type is VoteType.PRECOMMIT and msg.block_hash in self._headers:
+                        cosig = self._own_cosignature(msg.block_hash)
+                    self._broadcast(CONSENSUS_PATH, [encode_vote(msg, cosig)])
+
+    def _remember_refusal(self, item: Any, refused: Refused) -> None:
+        tx_id = _tx_id_of(item)
+        if tx_id is not None:
+            self._refused[tx_id] = refused.detail
+            while len(self._refused) > REFUSED_MEMORY:
+                self._refused.popitem(last=False)
+
+
+def _decode_synced(item: Any) -> tuple[Block, CommitCertificate, str]:
+    note = item["checkpoint"]
+    if not isinstance(note, str):
+        raise ValidationError("checkpoint: expected a string")
+    return Block.from_dict(item["block"]), CommitCertificate.from_dict(item["certificate"]), note
+
+
+def _tx_id_of(item: Any) -> str | None:
+    from ledger.model.transaction import SignedTransaction
+
+    try:
+        return SignedTransaction.from_dict(item).tx_id
+    except (LedgerError, TypeError):
+        return None
+
+
+def _timeouts(values: dict[str, float]) -> dict[str, float]:
+    allowed = {"propose_timeout", "propose_delta", "vote_timeout", "vote_delta"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError(f"node config.timeouts: unknown {', '.join(sorted(unknown))}")
+    return dict(values)

@@ -1,0 +1,1 @@
+"""The HTTP face of a node: client API, peer API, health and metrics (FastAPI)."""

@@ -1,0 +1,108 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Promise: every error a node answers is a JSON object with ``type``, ``title``,
+``status`` and a ``detail`` a person can act on; never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ledger.errors import LedgerError, NotFoundError, SignatureError, ValidationError
+from nodes.mempool import Refused
+
+log = logging.getLogger("provledger.api")
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://provledger.dev/problems/"
+
+
+class Problem(Exception):
+    """An error to answer as problem details."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+def problem_response(
+    status: int, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    """The problem-details response."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def refused_problem(refused: Refused) -> dict[str, Any]:
+    """A mempool refusal as a problem object (for batch answers)."""
+    return {
+        "type": TYPE_BASE + refused.title.lower().replace(" ", "-"),
+        "title": refused.title,
+        "status": refused.status,
+        "detail": refused.detail,
+    }
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of ``app`` as problem details."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, request.url.path)
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return problem_response(404, "not found", str(exc), request.url.path)
+
+    @app.exception_handler(SignatureError)
+    async def _signature(request: Request, exc: SignatureError) -> JSONResponse:
+        return problem_response(403, "bad signature", str(exc), request.url.path)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(request: Request, exc: ValidationError) -> JSONResponse:
+        return problem_response(400, "invalid request", str(exc), request.url.path)
+
+    @app.exception_handler(LedgerError)
+    async def _ledger(request: Request, exc: LedgerError) -> JSONResponse:
+        return problem_response(422, "unprocessable", str(exc), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        detail = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
+        return problem_response(400, "invalid request", detail, request.url.path)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        titles = {404: "not found", 405: "method not allowed"}
+        title = titles.get(exc.status_code, "error")
+        detail = str(exc.detail) if exc.status_code != 404 else f"no route {request.url.path}"
+        return problem_response(exc.status_code, title, detail, request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500,
+            "internal error",
+            "the node failed unexpectedly; the error is in its log",
+            request.url.path,
+        )
