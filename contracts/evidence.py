@@ -97,6 +97,10 @@ class Evidence:
             raise Rejection(f"unknown action {action!r} of contract {CONTRACT!r}")
         check_fields(args, ANCHOR_ARGS, f"{CONTRACT}.{ANCHOR}")
 
+    def reads(self, action: str, args: dict[str, Any]) -> list[str]:
+        """The keys ``apply`` may read for this call (lets a node batch its reads)."""
+        return [doc_key(args["sha256"])] if action == ANCHOR else []
+
     def apply(
         self, view: StateView, action: str, args: dict[str, Any], ctx: TxContext
     ) -> list[tuple[str, Any]]:

@@ -15,7 +15,7 @@ Promises:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +115,7 @@ class Registry:
     ) -> BlockEffects:
         """Apply ``items`` in order over ``view``; see the module promises. Each context's
         ``tx_id`` must be its transaction's (``ValueError`` otherwise)."""
+        _prefetch(view, self._contracts, items)
         overlay = _Overlay(view)
         writes: list[StateWrite] = []
         rejected: dict[str, str] = {}
@@ -134,6 +135,29 @@ class Registry:
                 stored = overlay.put(contract, key, value)
                 writes.append(StateWrite(contract, key, stored, ctx.log_index))
         return BlockEffects(tuple(writes), rejected)
+
+
+def _prefetch(
+    view: StateView,
+    contracts: Mapping[str, Contract],
+    items: Sequence[tuple[SignedTransaction, TxContext]],
+) -> None:
+    """Tell a view that can batch its reads (``prefetch``) which keys the block's
+    transactions will read, as their contracts' optional ``reads`` declare."""
+    prefetch = getattr(view, "prefetch", None)
+    if prefetch is None:
+        return
+    wanted: dict[str, list[str]] = {}
+    for signed, _ in items:
+        tx = signed.tx
+        reads = getattr(contracts.get(tx.contract), "reads", None)
+        if reads is None:
+            continue
+        try:
+            wanted.setdefault(tx.contract, []).extend(reads(tx.action, tx.args))
+        except (Rejection, KeyError, TypeError):
+            continue  # the transaction will be refused when applied
+    prefetch(wanted)
 
 
 def default_registry() -> Registry:

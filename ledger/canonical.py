@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -36,36 +37,55 @@ def sha256(data: bytes) -> bytes:
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical bytes of ``value`` after checking it is JSON-safe."""
+    checked, plain = _jsonable(value, "$")
+    if plain:
+        # With no floats, only safe integers, and no key outside U+0000..U+D7FF (where
+        # code-point order and UTF-16 order agree), JCS is exactly Python's sorted,
+        # compact, non-ASCII-escaping JSON; tests compare it with rfc8785 on random data.
+        return json.dumps(
+            checked, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        ).encode()
     try:
-        return rfc8785.dumps(_jsonable(value, "$"))
+        return rfc8785.dumps(checked)
     except rfc8785.CanonicalizationError as exc:  # defensive: _jsonable should catch all
         raise CanonicalError(f"$: {exc}") from exc
 
 
-def _jsonable(value: Any, path: str) -> Any:
+def _jsonable(value: Any, path: str) -> tuple[Any, bool]:
+    """``value`` in JSON types (bytes as hex, datetimes as RFC 3339) and whether every
+    object key sorts the same by code point as by UTF-16 code unit; raises
+    ``CanonicalError`` naming the path of the first value with no canonical form."""
     if value is None or isinstance(value, bool):
-        return value
+        return value, True
     if isinstance(value, str):
-        return _check_text(value, path)
+        return _check_text(value, path), True
     if isinstance(value, int):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            return value
+            return value, True
         raise CanonicalError(f"{path}: integer {value} is outside ±(2^53-1)")
     if isinstance(value, float):
         raise CanonicalError(f"{path}: floats are not allowed in signed data ({value!r})")
     if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
+        return bytes(value).hex(), True
     if isinstance(value, datetime):
-        return format_time(value, path)
+        return format_time(value, path), True
     if isinstance(value, dict):
-        out = {}
+        out, plain = {}, True
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalError(f"{path}: object key {key!r} is not a string")
-            out[_check_text(key, path)] = _jsonable(item, f"{path}.{key}")
-        return out
+            if key and max(key) >= "\ud800":
+                plain = False
+            out[_check_text(key, path)], ok = _jsonable(item, f"{path}.{key}")
+            plain = plain and ok
+        return out, plain
     if isinstance(value, list | tuple):
-        return [_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        items, plain = [], True
+        for i, item in enumerate(value):
+            checked, ok = _jsonable(item, f"{path}[{i}]")
+            items.append(checked)
+            plain = plain and ok
+        return items, plain
     raise CanonicalError(f"{path}: {type(value).__name__} has no canonical form")
 
 

@@ -481,3 +481,41 @@ def test_check_hex_wrong_length_message_gives_both_lengths():
 def test_check_hex_rejects_a_trailing_newline(text, nbytes):
     with pytest.raises(ValidationError):
         check_hex(text, "f", nbytes)
+
+
+# ---- the fast path (plain json.dumps) agrees with rfc8785 byte for byte ---------------
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)),  # no lone surrogates
+    max_size=12,
+)
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | _text,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_text, inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@given(_json_values)
+def test_canonical_equals_rfc8785_on_random_json(value: object) -> None:
+    import rfc8785
+
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\ue000": 1, "\U0001f600": 2},  # code-point order differs from UTF-16 order here
+        {"\uffff": 1, "\U00010000": 2, "a": 3},
+        {"a": "\u2028\u2029\x7f\x00\x1f\"\\/"},
+        {"é": [1, -(2**53) + 1, True, None, "ü€𝄞"]},
+    ],
+)
+def test_canonical_equals_rfc8785_at_the_edges(value: object) -> None:
+    import rfc8785
+
+    assert canonical(value) == rfc8785.dumps(value)

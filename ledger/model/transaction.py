@@ -137,12 +137,16 @@ class SignedTransaction:
 
     def canonical_bytes(self) -> bytes:
         """RFC 8785 bytes of the envelope; what ``tx_id`` hashes."""
+        return self._canonical
+
+    @cached_property
+    def _canonical(self) -> bytes:
         return canonical(self.to_dict())
 
     @cached_property
     def tx_id_bytes(self) -> bytes:
         """The 32-byte transaction id: SHA-256 of the canonical envelope."""
-        return sha256(self.canonical_bytes())
+        return sha256(self._canonical)
 
     @property
     def tx_id(self) -> str:

@@ -34,6 +34,7 @@ from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
 from ledger.receipt import build_receipt
 from ledger.store import schema as t
+from ledger.store.bulk import insert_rows
 from ledger.store.engine import open_engine
 from ledger.store.log_table import StoredLog
 from ledger.store.snapshot import Snapshot
@@ -252,45 +253,62 @@ class Store:
             t.certificates.insert(), {"height": header.height, "body": _text(certificate.to_dict())}
         )
         conn.execute(t.checkpoints.insert(), {"height": header.height, "note": checkpoint})
-        if block.transactions:
-            conn.execute(
-                t.transactions.insert(),
-                [
-                    {
-                        "log_index": size + i,
-                        "tx_id": tx.tx_id_bytes,
-                        "height": header.height,
-                        "body": tx.canonical_bytes().decode("utf-8"),
-                        "contract": tx.tx.contract,
-                        "action": tx.tx.action,
-                        "sender": tx.tx.sender,
-                    }
-                    for i, tx in enumerate(block.transactions)
-                ],
-            )
+        insert_rows(
+            conn,
+            t.transactions,
+            ("log_index", "tx_id", "height", "body", "contract", "action", "sender"),
+            [
+                (
+                    size + i,
+                    tx.tx_id_bytes,
+                    header.height,
+                    tx.canonical_bytes().decode("utf-8"),
+                    tx.tx.contract,
+                    tx.tx.action,
+                    tx.tx.sender,
+                )
+                for i, tx in enumerate(block.transactions)
+            ],
+        )
         self._write_state(conn, header, state_writes)
 
     def _write_state(
         self, conn: Connection, header: BlockHeader, writes: Sequence[StateWrite]
     ) -> None:
+        """Record every write in ``history`` and keep the last one per key in ``state``
+        (a few batched statements, not three per write)."""
+        if not writes:
+            return
+        rows = []
         for w in writes:
             if not header.first_index <= w.log_index < header.log_size:
                 raise StoreError(
                     f"state write at log index {w.log_index} is outside block {header.height}"
                 )
-            value = _text(w.value)
-            key = {"contract": w.contract, "key": w.key}
-            conn.execute(
-                t.state.delete().where(t.state.c.contract == w.contract, t.state.c.key == w.key)
+            rows.append(
+                {
+                    "contract": w.contract,
+                    "key": w.key,
+                    "value": _text(w.value),
+                    "height": header.height,
+                    "log_index": w.log_index,
+                }
             )
-            conn.execute(
-                t.state.insert(),
-                {**key, "value": value, "height": header.height, "log_index": w.log_index},
-            )
-            conn.execute(
-                t.history.insert(),
-                {**key, "value": value, "height": header.height, "log_index": w.log_index},
-            )
+        last = {(r["contract"], r["key"]): r for r in rows}
+        by_contract: dict[str, list[str]] = {}
+        for contract, key in last:
+            by_contract.setdefault(contract, []).append(key)
+        for contract, keys in by_contract.items():
+            for start in range(0, len(keys), 500):
+                conn.execute(
+                    t.state.delete().where(
+                        t.state.c.contract == contract,
+                        t.state.c.key.in_(keys[start : start + 500]),
+                    )
+                )
+        columns = ("contract", "key", "value", "height", "log_index")
+        insert_rows(conn, t.state, columns, [tuple(r[c] for c in columns) for r in last.values()])
+        insert_rows(conn, t.history, columns, [tuple(r[c] for c in columns) for r in rows])
 
     def _check_checkpoint(self, header: BlockHeader, note: str) -> int:
         """Verify ``note`` as the checkpoint of ``header``; return how many validators
@@ -386,6 +404,16 @@ class Store:
                 )
         return {bytes(x) for x in found}
 
+    def tx_ids_at(self, height: int) -> list[str]:
+        """Ids (hex) of the transactions block ``height`` committed, in log order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.transactions.c.tx_id)
+                .where(t.transactions.c.height == height)
+                .order_by(t.transactions.c.log_index)
+            ).scalars()
+            return [bytes(x).hex() for x in rows]
+
     def transactions_by_sender(self, sender: str, limit: int = 100) -> list[TxLocation]:
         """Where the latest ``limit`` transactions of member key ``sender`` stand."""
         with self.engine.connect() as conn:
@@ -456,6 +484,21 @@ class Store:
                 select(t.state.c.value).where(t.state.c.contract == contract, t.state.c.key == key)
             ).scalar()
         return None if value is None else json.loads(value)
+
+    def state_many(self, contract: str, keys: Sequence[str]) -> dict[str, Any]:
+        """The current values of those of ``keys`` under ``contract`` that have one
+        (one query per 500 keys)."""
+        found: dict[str, Any] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                rows = conn.execute(
+                    select(t.state.c.key, t.state.c.value).where(
+                        t.state.c.contract == contract,
+                        t.state.c.key.in_(list(keys[start : start + 500])),
+                    )
+                )
+                found.update((r.key, json.loads(r.value)) for r in rows)
+        return found
 
     def history(self, contract: str, key: str) -> list[tuple[int, int, Any]]:
         """Every write to ``(contract, key)`` as ``(height, log_index, value)``, oldest first."""

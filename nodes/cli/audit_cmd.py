@@ -11,18 +11,24 @@ from rich.progress import Progress
 from ledger.audit import AuditReport, audit_store
 from ledger.store import Store
 from nodes.bootstrap import load_genesis
-from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
+from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, fail, handle_errors
+from nodes.consortium.audit import audit_consortium
+from nodes.consortium.layout import Layout
 
 
 @handle_errors
 def audit(
     db: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--db",
             help="The store: a SQLite file path, sqlite:///path, or postgresql://user@host/db.",
         ),
-    ],
+    ] = None,
+    consortium: Annotated[
+        Path | None,
+        typer.Option(help="Audit every node of this consortium folder and compare their heads."),
+    ] = None,
     genesis: Annotated[
         Path | None,
         typer.Option(
@@ -34,8 +40,15 @@ def audit(
     """Re-verify a store from genesis; name the first fault exactly.
 
     Checks every block, certificate, checkpoint, transaction and Merkle node.
-    Exit 0 when clean, 1 at the first fault.
+    Exit 0 when clean, 1 at the first fault. With --consortium DIR: every node's store
+    against DIR/genesis.json, and every two nodes must hold the same blocks.
     """
+    if (db is None) == (consortium is None):
+        fail("give exactly one of --db STORE or --consortium DIR")
+    if consortium is not None:
+        _audit_consortium(consortium, as_json)
+        return
+    assert db is not None
     trusted = load_genesis(genesis) if genesis else None
     with Store.open(db, trusted) as store:
         if as_json or not console.is_terminal:
@@ -77,3 +90,25 @@ def print_report(report: AuditReport, label: str) -> None:
         f"  verified before the fault: {report.blocks} blocks, {report.transactions} transactions",
         highlight=False,
     )
+
+
+def _audit_consortium(folder: Path, as_json: bool) -> None:
+    layout = Layout(folder)
+    if as_json or not console.is_terminal:
+        result = audit_consortium(layout)
+    else:
+        with console.status("auditing") as status:
+            result = audit_consortium(layout, lambda n: status.update(f"auditing {n}"))
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        for name, report in result.reports.items():
+            print_report(report, name)
+        for name, error in result.unreadable.items():
+            console.print(f"[bold red]UNREADABLE[/] {name}: {error}", highlight=False)
+        if result.divergence:
+            console.print(f"[bold red]DIVERGENCE[/] {result.divergence}", highlight=False)
+        elif not result.unreadable:
+            console.print("all nodes agree on every block they share", highlight=False)
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)

@@ -35,7 +35,10 @@ class PeerClient:
 
     async def post(self, path: str, payload: Any, *, retries: int = len(RETRY_DELAYS)) -> Any:
         """POST ``payload`` as signed JSON; the decoded answer, or None on failure."""
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        return await self.post_raw(path, _encode(payload), retries=retries)
+
+    async def post_raw(self, path: str, body: bytes, *, retries: int = len(RETRY_DELAYS)) -> Any:
+        """POST already encoded JSON ``body``, signed; the decoded answer, or None."""
         for attempt in range(retries + 1):
             headers = sign_request(self._key, self._chain_id, path, body)
             headers["content-type"] = "application/json"
@@ -79,3 +82,7 @@ class PeerClient:
     async def close(self) -> None:
         """Close connections."""
         await self._http.aclose()
+
+
+def _encode(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()

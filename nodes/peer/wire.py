@@ -14,12 +14,15 @@ the receiver.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.errors import ValidationError
-from ledger.model.block import Block
+from ledger.model.block import Block, BlockHeader
 from ledger.model.fields import expect_object, get_hex, get_int, get_str
+from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import Vote
 from nodes.consensus.proposal import Proposal
 
@@ -42,37 +45,96 @@ class Committed:
 Message = Proposal | VoteMessage | Committed
 
 
-def encode_proposal(p: Proposal) -> dict[str, Any]:
-    """Wire form of a proposal."""
-    return {
-        "type": "proposal",
-        "height": p.height,
-        "round": p.round,
-        "valid_round": p.valid_round,
-        "proposer": p.proposer,
-        "block": p.value.to_dict(),
-    }
+def _json(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def encode_vote(vote: Vote, cosignature: str | None) -> dict[str, Any]:
-    """Wire form of a vote."""
-    return {"type": "vote", "vote": vote.to_dict(), "cosignature": cosignature}
+def encode_proposal(p: Proposal) -> bytes:
+    """Wire form of a proposal (JSON bytes). The transactions are written as their
+    cached canonical bytes, which are their JSON form, so a large block is not
+    re-serialised."""
+    block: Block = p.value
+    head = _json(
+        {
+            "type": "proposal",
+            "height": p.height,
+            "round": p.round,
+            "valid_round": p.valid_round,
+            "proposer": p.proposer,
+            "tx_ids": [tx.tx_id for tx in block.transactions],
+        }
+    )
+    txs = b",".join(tx.canonical_bytes() for tx in block.transactions)
+    header = _json(block.header.to_dict())
+    return head[:-1] + b',"block":{"header":' + header + b',"transactions":[' + txs + b"]}}"
 
 
-def encode_committed(height: int) -> dict[str, Any]:
-    """Wire form of a committed notice."""
-    return {"type": "committed", "height": height}
+def encode_vote(vote: Vote, cosignature: str | None) -> bytes:
+    """Wire form of a vote (JSON bytes)."""
+    return _json({"type": "vote", "vote": vote.to_dict(), "cosignature": cosignature})
 
 
-def decode(obj: Any) -> Message:
-    """One message from its wire form."""
+def encode_committed(height: int) -> bytes:
+    """Wire form of a committed notice (JSON bytes)."""
+    return _json({"type": "committed", "height": height})
+
+
+def batch_body(key: str, items: list[bytes]) -> bytes:
+    """``{"<key>": [items...]}`` from already encoded items."""
+    return b'{"' + key.encode() + b'":[' + b",".join(items) + b"]}"
+
+
+Known = Callable[[bytes], SignedTransaction | None]
+
+
+def _block(obj: Any, tx_ids: Any, known: Known | None) -> Block:
+    """The proposed block; transactions whose claimed id this node already holds
+    (verified, in its mempool) are taken from there instead of decoded again. A false
+    claim cannot pass: the block's ``tx_root`` is then checked over the ids of the
+    transactions actually used."""
+    if known is None or not isinstance(tx_ids, list) or not isinstance(obj, dict):
+        return Block.from_dict(obj)
+    expect_object(obj, "block", {"header", "transactions"})
+    items = obj["transactions"]
+    if not isinstance(items, list) or len(items) != len(tx_ids):
+        raise ValidationError("proposal: tx_ids do not match the block's transactions")
+    txs = []
+    for i, (claimed, item) in enumerate(zip(tx_ids, items, strict=True)):
+        have = (
+            known(bytes.fromhex(claimed))
+            if isinstance(claimed, str) and len(claimed) == 64
+            else None
+        )
+        if have is None:
+            have = SignedTransaction.from_dict(item)
+            if have.tx_id != claimed:
+                raise ValidationError(f"proposal: transaction {i} does not have its claimed id")
+        txs.append(have)
+    return Block(BlockHeader.from_dict(obj["header"]), tuple(txs))
+
+
+def _id_bytes(claimed: Any) -> bytes:
+    try:
+        return bytes.fromhex(claimed) if isinstance(claimed, str) else b""
+    except ValueError:
+        return b""
+
+
+def decode(obj: Any, known: Known | None = None) -> Message:
+    """One message from its wire form; ``known`` looks up transactions this node
+    already verified (see ``_block``)."""
     if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         raise ValidationError("peer message: expected an object with a 'type'")
     kind = obj["type"]
     if kind == "proposal":
         where = "proposal"
-        expect_object(obj, where, {"type", "height", "round", "valid_round", "proposer", "block"})
-        block = Block.from_dict(obj["block"])
+        expect_object(
+            obj,
+            where,
+            {"type", "height", "round", "valid_round", "proposer", "block"},
+            frozenset({"tx_ids"}),
+        )
+        block = _block(obj["block"], obj.get("tx_ids"), known)
         valid_round = obj["valid_round"]
         if valid_round != -1:
             valid_round = get_int(obj, "valid_round", where)

@@ -17,12 +17,24 @@ from ledger.store.store import Store
 
 
 class StoreView:
-    """Contract state read from the store (what contracts see before a block)."""
+    """Contract state read from the store (what contracts see before a block); reads
+    announced with ``prefetch`` are fetched in batches and kept."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._known: dict[tuple[str, str], Any] = {}
+
+    def prefetch(self, wanted: dict[str, list[str]]) -> None:
+        """Fetch the values of ``wanted`` keys (by contract) in a few queries."""
+        for contract, keys in wanted.items():
+            found = self._store.state_many(contract, keys)
+            for key in keys:
+                self._known[(contract, key)] = found.get(key)
 
     def get(self, contract: str, key: str) -> Any | None:
+        """The stored value under ``(contract, key)``, or None."""
+        if (contract, key) in self._known:
+            return self._known[(contract, key)]
         return self._store.state(contract, key)
 
 

@@ -43,7 +43,14 @@ from nodes.consensus.machine import Machine, Params
 from nodes.consensus.proposal import Proposal
 from nodes.mempool import Mempool, Refused
 from nodes.peer.client import PeerClient
-from nodes.peer.wire import Committed, VoteMessage, encode_committed, encode_proposal, encode_vote
+from nodes.peer.wire import (
+    Committed,
+    VoteMessage,
+    batch_body,
+    encode_committed,
+    encode_proposal,
+    encode_vote,
+)
 from nodes.runtime.apply import store_block
 from nodes.runtime.blocks import build_block, judge_block
 from nodes.runtime.metrics import Metrics
@@ -144,10 +151,12 @@ class Node:
                 self.metrics.refused_transactions += 1
                 if result.status != 409:
                     self._remember_refusal(item, result)
-            else:
-                admitted.append(item)
-                if relay:
-                    self._admitted_at[bytes.fromhex(result)] = now
+                continue
+            tx = self.mempool.get(bytes.fromhex(result))
+            if tx is not None:
+                admitted.append(tx.canonical_bytes())
+            if relay:
+                self._admitted_at[bytes.fromhex(result)] = now
         if admitted:
             if relay:
                 self._broadcast(TX_PATH, admitted)
@@ -272,9 +281,11 @@ class Node:
         if isinstance(a, act.CastVote):
             return await self._cast(a.vote)
         if isinstance(a, act.BroadcastProposal):
-            self._broadcast(CONSENSUS_PATH, [encode_proposal(a.proposal)])
+            wire = await asyncio.to_thread(encode_proposal, a.proposal)
+            self._broadcast(CONSENSUS_PATH, [wire])
             return self._learn(a.proposal.value.header)
         if isinstance(a, act.GetValue):
+            t0 = time.monotonic()
             block = await asyncio.to_thread(
                 build_block,
                 self.store,
@@ -283,6 +294,13 @@ class Node:
                 self.config.limits.max_block_transactions,
             )
             self._headers[block.header.block_hash] = block.header
+            log.debug(
+                "proposing h=%d r=%d: %d txs, built in %.0f ms",
+                a.height,
+                a.round,
+                len(block.transactions),
+                1000 * (time.monotonic() - t0),
+            )
             return m.on_value(a.height, a.round, block, block.header.block_hash)
         if isinstance(a, act.CheckProposal):
             return await self._on_proposal(a.proposal)
@@ -317,8 +335,16 @@ class Node:
         if p.height != m.height:
             return m.on_proposal(p, None)
         block: Block = p.value
+        t0 = time.monotonic()
         reason = await asyncio.to_thread(
             judge_block, self.store, self.mempool, block, self.config.limits.max_block_transactions
+        )
+        log.debug(
+            "proposal h=%d r=%d: %d txs judged in %.0f ms",
+            p.height,
+            p.round,
+            len(block.transactions),
+            1000 * (time.monotonic() - t0),
         )
         if reason is not None:
             log.warning("proposal h=%d r=%d refused: %s", p.height, p.round, reason)
@@ -376,8 +402,15 @@ class Node:
             elif (d.value_id, v.validator) in self._cosigs:
                 lines.append(self._cosigs[(d.value_id, v.validator)])
         note = assemble_checkpoint(checkpoint_of_header(header), lines)
+        t0 = time.monotonic()
         effects = await asyncio.to_thread(
             store_block, self.store, self.registry, block, certificate, note
+        )
+        log.debug(
+            "decided h=%d r=%d; stored in %.0f ms",
+            header.height,
+            d.round,
+            1000 * (time.monotonic() - t0),
         )
         await self._after_commit(block, effects, synced=False)
 
@@ -494,7 +527,7 @@ class Node:
 
     # ---- sending -------------------------------------------------------------------
 
-    def _broadcast(self, path: str, messages: list[Any]) -> None:
+    def _broadcast(self, path: str, messages: list[bytes]) -> None:
         for peer in self.peers:
             box = self._outbox[(peer.name, path)]
             for msg in messages:
@@ -509,7 +542,7 @@ class Node:
             batch = [await box.get()]
             while not box.empty() and len(batch) < 2_000:
                 batch.append(box.get_nowait())
-            await peer.post(path, {key: batch}, retries=3 if peer.up else 0)
+            await peer.post_raw(path, batch_body(key, batch), retries=3 if peer.up else 0)
 
     async def _resender(self) -> None:
         """Send our current proposal and votes again when nothing was stored lately:

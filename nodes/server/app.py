@@ -8,6 +8,7 @@ vote log are closed).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -77,7 +78,7 @@ def create_app(node: Node) -> FastAPI:
 def serve(config: NodeConfig) -> None:
     """Run the node of ``config`` until stopped (blocks)."""
     logging.basicConfig(
-        level=logging.INFO,
+        level=logging.DEBUG if os.environ.get("PROVLEDGER_DEBUG") else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -95,6 +95,15 @@ def client_router(node: Node) -> APIRouter:
     def block(height: int = Path(ge=1)) -> dict[str, Any]:
         return block_item(node, height)
 
+    @r.get("/blocks/{height}/tx-ids", summary="Ids of the transactions of a block")
+    def block_tx_ids(height: int = Path(ge=1)) -> dict[str, Any]:
+        header = node.store.header(height)
+        return {
+            "height": height,
+            "block_hash": header.block_hash,
+            "tx_ids": node.store.tx_ids_at(height),
+        }
+
     @r.get("/receipts/{tx_id}", summary="Offline-verifiable receipt of a committed tx")
     def receipt(tx_id: str = TX_ID) -> dict[str, Any]:
         return node.store.receipt(tx_id)

@@ -77,7 +77,7 @@ def _decode_all(items: list[Any], node: Node, sender: str) -> list[Any]:
     out = []
     for i, item in enumerate(items):
         try:
-            message = decode(item)
+            message = decode(item, node.mempool.get)
             if isinstance(message, VoteMessage):
                 if message.vote.chain_id != node.chain_id:
                     raise LedgerError("vote is for another chain")
