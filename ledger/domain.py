@@ -21,7 +21,8 @@ class Tag(StrEnum):
 
     TRANSACTION = "provledger/v1/transaction"
     VOTE = "provledger/v1/vote"
-    PEER_MESSAGE = "provledger/v1/peer-message"  # reserved for the peer protocol
+    PROPOSAL = "provledger/v1/proposal"
+    PEER_MESSAGE = "provledger/v1/peer-message"
 
 
 def signing_message(tag: Tag, payload: dict[str, Any]) -> bytes:

@@ -23,6 +23,7 @@ class VoteLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_torn_tail(path)
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for appends
 
     def record(self, vote: Vote) -> None:
@@ -55,6 +56,42 @@ class VoteLog:
         tmp.replace(self.path)
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
 
+    @property
+    def lock_path(self) -> Path:
+        """Where the proposal of our last non-nil precommit is kept."""
+        return self.path.with_name("lock.json")
+
+    def record_lock(self, wire_proposal: bytes) -> None:
+        """Keep the proposal we are about to precommit (atomically, fsynced): after a
+        restart we can still propose the value we are locked on."""
+        tmp = self.lock_path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            f.write(wire_proposal)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(self.lock_path)
+
+    def load_lock(self) -> bytes | None:
+        """The kept proposal's wire bytes, if any."""
+        try:
+            return self.lock_path.read_bytes()
+        except FileNotFoundError:
+            return None
+
     def close(self) -> None:
         """Close the file."""
         self._file.close()
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop a last line left unfinished by a crash (that vote was never sent), so the
+    next vote starts on a line of its own."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end != len(data):
+        with open(path, "r+b") as f:
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())

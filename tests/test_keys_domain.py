@@ -337,9 +337,10 @@ def test_signing_message_layout():
 
 def test_tags_are_distinct():
     values = [t.value for t in Tag]
-    assert len(set(values)) == len(values) == 3
+    assert len(set(values)) == len(values) == 4
     assert Tag.TRANSACTION.value == "provledger/v1/transaction"
     assert Tag.VOTE.value == "provledger/v1/vote"
+    assert Tag.PROPOSAL.value == "provledger/v1/proposal"
     assert Tag.PEER_MESSAGE.value == "provledger/v1/peer-message"
 
 

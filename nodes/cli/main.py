@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from nodes.cli import bench_cmd, consortium_cmd, genesis_cmd, keys_cmd, node_cmd
+from nodes.cli import bench_cmd, consortium_cmd, genesis_cmd, keys_cmd, node_cmd, sim_cmd
 from nodes.cli.anchor_cmd import anchor
 from nodes.cli.audit_cmd import audit
 from nodes.cli.demo_cmd import demo
@@ -24,6 +24,7 @@ app.add_typer(genesis_cmd.app, name="genesis")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(consortium_cmd.app, name="consortium")
+app.add_typer(sim_cmd.app, name="sim")
 app.command("anchor")(anchor)
 app.command("verify")(verify)
 app.command("audit")(audit)

@@ -12,7 +12,13 @@ Promises:
   and judged valid, so two correct validators never decide differently at one height
   while fewer than a quorum's overlap is faulty.
 - A validator's two different votes at one (height, round, step) are reported once
-  (``ReportEvidence``); only its first counts.
+  (``ReportEvidence``); its first counts, and a later one counts too (once per value)
+  toward the value of a proposal we hold at that height, as Algorithm 1 counts votes per
+  value: every correct validator can then count the votes the proposer counted.
+- Its valid value is the value of the latest round for which it holds a valid proposal
+  and a quorum of prevotes, also when that quorum completes after the round (L36 sees
+  it only during the round), so a value some validator locked on before a restart can
+  be proposed again.
 - Memory is bounded: messages more than ``Params.round_window`` rounds ahead, or more
   than ``Params.height_window`` heights ahead, are dropped.
 
@@ -128,6 +134,7 @@ class Machine:
         self.valid_round, self.valid_id, self.valid_value = -1, None, None
         self._proposals: dict[int, _Seen] = {}
         self._votes: dict[tuple[int, VoteType], dict[str, Vote]] = {}
+        self._conflicts: dict[tuple[int, VoteType], dict[tuple[str, str | None], Vote]] = {}
         self._cast: set[tuple[int, VoteType]] = set()
         self._fired: set[tuple[str, int]] = set()
         self._evidence: set[tuple[str, int, VoteType]] = set()
@@ -147,11 +154,13 @@ class Machine:
                 self.locked_round, self.locked_id = v.round, v.block_hash
 
     def resume(self) -> list[Action]:
-        """After construction: what to do first (a restarted validator waits out a
-        precommit timeout, then moves on to the next round)."""
+        """After construction: what to do first (a restarted validator that had only
+        prevoted in its last round waits out a prevote timeout, then precommits nil; one
+        that had precommitted waits out a precommit timeout, then moves on to the next
+        round)."""
         if not self._cast:
             return []
-        return [ScheduleTimeout(self.height, self.round, Step.PRECOMMIT, self._t(Step.PRECOMMIT))]
+        return [ScheduleTimeout(self.height, self.round, self.step, self._t(self.step))]
 
     def own_messages(self) -> list[Proposal | Vote]:
         """Our proposal and votes at the current height, for the runtime to send again
@@ -291,6 +300,14 @@ class Machine:
                 self._vote(out, VoteType.PRECOMMIT, p.value_id)
                 self.step = Step.PRECOMMIT
             self.valid_round, self.valid_id, self.valid_value = r, p.value_id, p.value
+        for rr, s in self._proposals.items():
+            vid = s.proposal.value_id
+            if (
+                self.valid_round < rr < r
+                and s.valid
+                and self._count(rr, VoteType.PREVOTE, vid) >= q
+            ):
+                self.valid_round, self.valid_id, self.valid_value = rr, vid, s.proposal.value
         if self.step is Step.PREVOTE and self._count(r, VoteType.PREVOTE, None) >= q:  # L44
             self._vote(out, VoteType.PRECOMMIT, None)
             self.step = Step.PRECOMMIT
@@ -299,8 +316,7 @@ class Machine:
         for rr, s in sorted(self._proposals.items()):  # L49
             vid = s.proposal.value_id
             if s.valid and self._count(rr, VoteType.PRECOMMIT, vid) >= q:
-                votes = self._votes[(rr, VoteType.PRECOMMIT)].values()
-                precommits = tuple(v for v in votes if v.block_hash == vid)
+                precommits = tuple(self._for(rr, VoteType.PRECOMMIT, vid))
                 out.append(Decide(h, rr, vid, s.proposal.value, precommits))
                 self.decided[h] = vid
                 self._next_height(h + 1, out)
@@ -362,17 +378,26 @@ class Machine:
             self._start_round(0, out)
 
     def _record(self, vote: Vote, out: list[Action]) -> bool:
-        """Count ``vote``; False if it was a duplicate or a conflicting second vote."""
+        """Count ``vote``; False if it was a duplicate, or a conflicting second vote for
+        no value we hold a proposal for."""
         votes = self._votes.setdefault((vote.round, vote.type), {})
         first = votes.get(vote.validator)
         if first is None:
             votes[vote.validator] = vote
             return True
+        if first.block_hash == vote.block_hash:
+            return False
         key = (vote.validator, vote.round, vote.type)
-        if first.block_hash != vote.block_hash and key not in self._evidence:
+        if key not in self._evidence:
             self._evidence.add(key)
             out.append(ReportEvidence(first, vote))
-        return False
+        extra = self._conflicts.setdefault((vote.round, vote.type), {})
+        if (vote.validator, vote.block_hash) in extra or not any(
+            s.proposal.value_id == vote.block_hash for s in self._proposals.values()
+        ):
+            return False
+        extra[(vote.validator, vote.block_hash)] = vote
+        return True
 
     def _vote(self, out: list[Action], type: VoteType, value_id: str | None) -> None:
         if self.me is None or self._signer is None or (self.round, type) in self._cast:
@@ -391,8 +416,15 @@ class Machine:
         return self.params.timeout(step, self.round)
 
     def _count(self, round: int, type: VoteType, value_id: str | None) -> int:
+        return len(self._for(round, type, value_id))
+
+    def _for(self, round: int, type: VoteType, value_id: str | None) -> list[Vote]:
         votes = self._votes.get((round, type), {})
-        return sum(1 for v in votes.values() if v.block_hash == value_id)
+        out = [v for v in votes.values() if v.block_hash == value_id]
+        extra = self._conflicts.get((round, type))
+        if extra:
+            out += [v for v in extra.values() if v.block_hash == value_id]
+        return out
 
     def _count_any(self, round: int, type: VoteType) -> int:
         return len(self._votes.get((round, type), {}))

@@ -36,9 +36,8 @@ def running(layout: Layout, name: str) -> int | None:
     except (OSError, ValueError):
         path.unlink(missing_ok=True)
         return None
-    cmd = _cmdline(pid)
-    if cmd and str(layout.config(name)) not in cmd:
-        path.unlink(missing_ok=True)
+    if exited(pid) or str(layout.config(name).resolve()) not in _cmdline(pid):
+        path.unlink(missing_ok=True)  # gone, a zombie, or a reused pid
         return None
     return pid
 
@@ -49,20 +48,12 @@ def start(layout: Layout, name: str) -> int:
     layout.pid(name).parent.mkdir(parents=True, exist_ok=True)
     with open(layout.log(name), "ab") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nodes.cli",
-                "node",
-                "run",
-                "--config",
-                str(layout.config(name)),
-            ],
+            [*NODE_COMMAND, "--config", str(layout.config(name).resolve())],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            cwd=layout.root,
+            cwd=layout.root.resolve(),
         )
     layout.pid(name).write_text(f"{proc.pid}\n")
     return proc.pid

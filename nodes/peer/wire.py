@@ -1,7 +1,10 @@
 """Consensus messages as JSON on the wire between nodes.
 
-- ``{"type": "proposal", "height", "round", "valid_round", "proposer", "block"}``:
-  the block is ``Block.to_dict()``; its block hash is the proposal's value id.
+- ``{"type": "proposal", "height", "round", "valid_round", "proposer", "signature",
+  "tx_ids", "block"}``: the block is ``Block.to_dict()``; its block hash is the
+  proposal's value id; the proposer signs ``"provledger/v1/proposal" || 0x00 ||
+  JCS({chain_id, height, round, valid_round, block_hash, proposer})``, so any node may
+  relay it.
 - ``{"type": "vote", "vote": Vote.to_dict(), "cosignature": line | null}``: a
   precommit for a block carries its signer's C2SP signature line over that block's
   checkpoint, so the decided block's cosigned checkpoint can be assembled.
@@ -19,11 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.errors import ValidationError
+from ledger.canonical import unhex
+from ledger.domain import Tag, signing_message
+from ledger.errors import SignatureError, ValidationError
+from ledger.keys import SigningKey, verify
 from ledger.model.block import Block, BlockHeader
 from ledger.model.fields import expect_object, get_hex, get_int, get_str
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import Vote
+from ledger.quorum import ValidatorSet
 from nodes.consensus.proposal import Proposal
 
 
@@ -36,20 +43,56 @@ class VoteMessage:
 
 
 @dataclass(frozen=True)
+class ProposalMessage:
+    """A proposal and its proposer's signature (so any node may relay it)."""
+
+    proposal: Proposal
+    signature: bytes
+
+
+@dataclass(frozen=True)
 class Committed:
     """The sender has stored block ``height``."""
 
     height: int
 
 
-Message = Proposal | VoteMessage | Committed
+Message = ProposalMessage | VoteMessage | Committed
+
+
+def _proposal_payload(chain_id: str, p: Proposal) -> dict[str, Any]:
+    return {
+        "chain_id": chain_id,
+        "height": p.height,
+        "round": p.round,
+        "valid_round": p.valid_round,
+        "block_hash": p.value_id,
+        "proposer": p.proposer,
+    }
+
+
+def sign_proposal(key: SigningKey, chain_id: str, p: Proposal) -> bytes:
+    """The proposer's signature over ``p`` (tag ``provledger/v1/proposal``)."""
+    return key.sign(signing_message(Tag.PROPOSAL, _proposal_payload(chain_id, p)))
+
+
+def verify_proposal(validators: ValidatorSet, chain_id: str, pm: ProposalMessage) -> None:
+    """Raise ``SignatureError`` unless ``pm`` is signed by its proposer, a validator."""
+    public = validators.keys.get(pm.proposal.proposer)
+    if public is None:
+        raise SignatureError("proposal's proposer is not a validator")
+    verify(
+        public,
+        pm.signature,
+        signing_message(Tag.PROPOSAL, _proposal_payload(chain_id, pm.proposal)),
+    )
 
 
 def _json(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def encode_proposal(p: Proposal) -> bytes:
+def encode_proposal(p: Proposal, signature: bytes) -> bytes:
     """Wire form of a proposal (JSON bytes). The transactions are written as their
     cached canonical bytes, which are their JSON form, so a large block is not
     re-serialised."""
@@ -61,6 +104,7 @@ def encode_proposal(p: Proposal) -> bytes:
             "round": p.round,
             "valid_round": p.valid_round,
             "proposer": p.proposer,
+            "signature": signature.hex(),
             "tx_ids": [tx.tx_id for tx in block.transactions],
         }
     )
@@ -131,7 +175,7 @@ def decode(obj: Any, known: Known | None = None) -> Message:
         expect_object(
             obj,
             where,
-            {"type", "height", "round", "valid_round", "proposer", "block"},
+            {"type", "height", "round", "valid_round", "proposer", "signature", "block"},
             frozenset({"tx_ids"}),
         )
         block = _block(obj["block"], obj.get("tx_ids"), known)
@@ -141,7 +185,7 @@ def decode(obj: Any, known: Known | None = None) -> Message:
         height = get_int(obj, "height", where, minimum=1)
         if block.header.height != height:
             raise ValidationError("proposal: block height differs from the proposal's")
-        return Proposal(
+        proposal = Proposal(
             height,
             get_int(obj, "round", where),
             block.header.block_hash,
@@ -149,6 +193,7 @@ def decode(obj: Any, known: Known | None = None) -> Message:
             get_hex(obj, "proposer", where, 32),
             block,
         )
+        return ProposalMessage(proposal, unhex(obj["signature"], f"{where}.signature", 64))
     if kind == "vote":
         expect_object(obj, "vote message", {"type", "vote", "cosignature"})
         cosig = obj["cosignature"]

@@ -22,6 +22,7 @@ from ledger.store.store import Store
 from nodes.mempool import Mempool
 
 MAX_CLOCK_AHEAD = timedelta(seconds=30)
+WIRE_OVERHEAD = 72  # per transaction in a proposal: its quoted hex id and separators
 
 
 def block_time(store_head_time: str | None) -> str:
@@ -32,10 +33,17 @@ def block_time(store_head_time: str | None) -> str:
     return now
 
 
-def build_block(store: Store, mempool: Mempool, proposer: str, limit: int) -> Block:
-    """The next block of pending transactions, proposed by ``proposer``."""
+def build_block(store: Store, mempool: Mempool, proposer: str, limit: int, max_bytes: int) -> Block:
+    """The next block of pending transactions, oldest first, proposed by ``proposer``:
+    at most ``limit`` of them and at most ``max_bytes`` of encoded transactions (so the
+    proposal fits in a peer's request limit)."""
     head = store.head()
-    txs = mempool.take(limit)
+    txs, size = [], 0
+    for tx in mempool.take(limit):
+        size += len(tx.canonical_bytes()) + WIRE_OVERHEAD
+        if size > max_bytes and txs:
+            break
+        txs.append(tx)
     header = store.next_header(txs, block_time(head.time if head else None), proposer)
     return Block(header, tuple(txs))
 

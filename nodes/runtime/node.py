@@ -45,11 +45,14 @@ from nodes.mempool import Mempool, Refused
 from nodes.peer.client import PeerClient
 from nodes.peer.wire import (
     Committed,
+    ProposalMessage,
     VoteMessage,
     batch_body,
+    decode,
     encode_committed,
     encode_proposal,
     encode_vote,
+    sign_proposal,
 )
 from nodes.runtime.apply import store_block
 from nodes.runtime.blocks import build_block, judge_block
@@ -100,6 +103,8 @@ class Node:
         self._headers: dict[str, BlockHeader] = {}
         self._cosigs: dict[tuple[str, str], str] = {}
         self._parked: dict[str, list[VoteMessage]] = {}
+        self._signed: dict[tuple[int, int], ProposalMessage] = {}
+        self._heard: dict[tuple[int, int, str, str, str | None], VoteMessage] = {}
         self._refused: OrderedDict[str, str] = OrderedDict()
         self._admitted_at: dict[bytes, float] = {}
         self._bad_until: dict[str, float] = {}
@@ -163,7 +168,7 @@ class Node:
             self._events.put_nowait(("txs",))
         return results
 
-    def receive(self, message: Proposal | VoteMessage | Committed, sender: str) -> None:
+    def receive(self, message: ProposalMessage | VoteMessage | Committed, sender: str) -> None:
         """Take one authenticated consensus message from peer ``sender`` (key id)."""
         if isinstance(message, Committed):
             name = self.validators.names.get(sender)
@@ -253,7 +258,9 @@ class Node:
         assert m is not None
         kind = event[0]
         if kind == "resume":
-            return m.resume() + (m.on_transactions_available() if len(self.mempool) else [])
+            out = m.resume()
+            out += await self._restore_lock()
+            return out + (m.on_transactions_available() if len(self.mempool) else [])
         if kind == "txs":
             return m.on_transactions_available() if len(self.mempool) else []
         if kind == "timeout":
@@ -261,8 +268,12 @@ class Node:
         if kind == "sync":
             return await self._sync(event[1], event[2], event[3])
         message = event[1]
-        if isinstance(message, Proposal):
-            return await self._on_proposal(message)
+        if isinstance(message, ProposalMessage):
+            p = message.proposal
+            self._signed.setdefault((p.height, p.round), message)
+            return await self._on_proposal(p)
+        v = message.vote
+        self._heard[(v.height, v.round, v.type.value, v.validator, v.block_hash)] = message
         return self._on_vote(message)
 
     async def _perform(self, actions: list[act.Action]) -> None:
@@ -281,7 +292,10 @@ class Node:
         if isinstance(a, act.CastVote):
             return await self._cast(a.vote)
         if isinstance(a, act.BroadcastProposal):
-            wire = await asyncio.to_thread(encode_proposal, a.proposal)
+            p = a.proposal
+            signed = ProposalMessage(p, sign_proposal(self.key, self.chain_id, p))
+            self._signed[(p.height, p.round)] = signed
+            wire = await asyncio.to_thread(encode_proposal, p, signed.signature)
             self._broadcast(CONSENSUS_PATH, [wire])
             return self._learn(a.proposal.value.header)
         if isinstance(a, act.GetValue):
@@ -292,6 +306,7 @@ class Node:
                 self.mempool,
                 self.key.key_id,
                 self.config.limits.max_block_transactions,
+                self.config.limits.max_body_bytes // 2,
             )
             self._headers[block.header.block_hash] = block.header
             log.debug(
@@ -315,12 +330,36 @@ class Node:
         return Vote.signed(self.key, self.chain_id, height, round, type, value_id)
 
     async def _cast(self, vote: Vote) -> list[act.Action]:
-        await asyncio.to_thread(self.vote_log.record, vote)
-        cosig = None
         if vote.type is VoteType.PRECOMMIT and vote.block_hash is not None:
-            cosig = self._own_cosignature(vote.block_hash)
-        self._broadcast(CONSENSUS_PATH, [encode_vote(vote, cosig)])
+            locked = next(
+                (s for s in self._signed.values() if s.proposal.value_id == vote.block_hash),
+                None,
+            )
+            if locked is not None:
+                wire = encode_proposal(locked.proposal, locked.signature)
+                await asyncio.to_thread(self.vote_log.record_lock, wire)
+        await asyncio.to_thread(self.vote_log.record, vote)
+        self._broadcast(CONSENSUS_PATH, [encode_vote(vote, self._cosignature_for(vote))])
         return []
+
+    async def _restore_lock(self) -> list[act.Action]:
+        """After a restart: deliver the proposal we were locked on, if it is for the
+        height we resume at (we may have to propose it again)."""
+        m = self.machine
+        assert m is not None
+        raw = self.vote_log.load_lock()
+        if raw is None:
+            return []
+        try:
+            message = decode(json.loads(raw))
+        except (ValueError, LedgerError) as exc:
+            log.warning("kept lock proposal unreadable, ignored: %s", exc)
+            return []
+        if not isinstance(message, ProposalMessage) or message.proposal.height != m.height:
+            return []
+        p = message.proposal
+        self._signed.setdefault((p.height, p.round), message)
+        return await self._on_proposal(p)
 
     def _own_cosignature(self, block_hash: str) -> str:
         key = (block_hash, self.key.key_id)
@@ -431,6 +470,8 @@ class Node:
         self._headers = {k: h for k, h in self._headers.items() if h.height > header.height}
         self._cosigs = {k: c for k, c in self._cosigs.items() if k[0] in self._headers}
         self._parked.clear()
+        self._signed = {k: v for k, v in self._signed.items() if k[0] > header.height}
+        self._heard = {k: v for k, v in self._heard.items() if k[0] > header.height}
         if header.height % 16 == 0:
             await asyncio.to_thread(self.vote_log.prune, header.height + 1)
         self._broadcast(CONSENSUS_PATH, [encode_committed(header.height)])
@@ -464,11 +505,22 @@ class Node:
         """Learn peers' heights; fetch and store blocks we lack."""
         while True:
             await asyncio.sleep(POLL_INTERVAL)
+            was_up = [p.up for p in self.peers]
             heads = await asyncio.gather(*(p.get("/v1/head") for p in self.peers))
-            for peer, head in zip(self.peers, heads, strict=True):
+            for peer, head, before in zip(self.peers, heads, was_up, strict=True):
                 if isinstance(head, dict) and isinstance(head.get("height"), int):
                     peer.height = max(peer.height, head["height"])
+                if peer.up and not before:
+                    self._relay_pending(peer)
             await self._catch_up()
+
+    def _relay_pending(self, peer: PeerClient) -> None:
+        """A peer came back: send it what is pending here, which it may have missed."""
+        box = self._outbox[(peer.name, TX_PATH)]
+        for tx in self.mempool.take(self.config.limits.mempool):
+            if box.qsize() >= OUTBOX_LIMIT:
+                break
+            box.put_nowait(tx.canonical_bytes())
 
     async def _catch_up(self) -> None:
         now = time.monotonic()
@@ -535,31 +587,52 @@ class Node:
                     box.put_nowait(msg)
 
     async def _sender(self, peer: PeerClient, path: str) -> None:
-        """Send what is queued for ``peer`` on ``path``, batching what piled up."""
+        """Send what is queued for ``peer`` on ``path``, batching what piled up, each
+        request under half the body limit and the batch limit."""
         box = self._outbox[(peer.name, path)]
         key = "transactions" if path == TX_PATH else "messages"
+        budget, most = self.config.limits.max_body_bytes // 2, self.config.limits.max_batch
+        carried: bytes | None = None
         while True:
-            batch = [await box.get()]
-            while not box.empty() and len(batch) < 2_000:
-                batch.append(box.get_nowait())
+            batch = [carried if carried is not None else await box.get()]
+            carried, size = None, len(batch[0])
+            while not box.empty() and len(batch) < most:
+                item = box.get_nowait()
+                if size + len(item) > budget:
+                    carried = item
+                    break
+                batch.append(item)
+                size += len(item)
             await peer.post_raw(path, batch_body(key, batch), retries=3 if peer.up else 0)
 
     async def _resender(self) -> None:
-        """Send our current proposal and votes again when nothing was stored lately:
-        a peer that lost them (or restarted) gets them, so rounds can finish."""
+        """When nothing was stored lately, send our proposal and votes at the current
+        height again, and relay what we heard there for the rounds that can still
+        matter (current, previous, valid and locked round): a peer that lost them, or
+        restarted, gets them, so rounds can finish (the gossip Algorithm 1 assumes)."""
         while True:
             await asyncio.sleep(RESEND_INTERVAL)
             m = self.machine
             if m is None or time.monotonic() - self._last_progress < RESEND_INTERVAL:
                 continue
+            rounds = {m.round, m.round - 1, m.valid_round, m.locked_round}
+            wires = [
+                encode_proposal(s.proposal, s.signature)
+                for (h, r), s in self._signed.items()
+                if h == m.height and r in rounds
+            ]
             for msg in m.own_messages():
-                if isinstance(msg, Proposal):
-                    self._broadcast(CONSENSUS_PATH, [encode_proposal(msg)])
-                else:
-                    cosig = None
-                    if msg.type is VoteType.PRECOMMIT and msg.block_hash in self._headers:
-                        cosig = self._own_cosignature(msg.block_hash)
-                    self._broadcast(CONSENSUS_PATH, [encode_vote(msg, cosig)])
+                if isinstance(msg, Vote):
+                    wires.append(encode_vote(msg, self._cosignature_for(msg)))
+            for (h, r, *_), vm in self._heard.items():
+                if h == m.height and r in rounds:
+                    wires.append(encode_vote(vm.vote, vm.cosignature))
+            self._broadcast(CONSENSUS_PATH, wires)
+
+    def _cosignature_for(self, vote: Vote) -> str | None:
+        if vote.type is VoteType.PRECOMMIT and vote.block_hash in self._headers:
+            return self._own_cosignature(vote.block_hash)
+        return None
 
     def _remember_refusal(self, item: Any, refused: Refused) -> None:
         tx_id = _tx_id_of(item)

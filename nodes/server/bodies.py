@@ -15,7 +15,7 @@ async def json_body(request: Request) -> tuple[bytes, Any]:
     raw = await request.body()
     try:
         return raw, json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, or an integer too long to read
         raise Problem(400, "malformed json", f"request body is not JSON ({exc})") from exc
     except RecursionError as exc:
         raise Problem(400, "malformed json", "request body is nested too deeply") from exc

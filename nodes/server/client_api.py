@@ -18,6 +18,7 @@ from nodes.runtime.node import Node
 from nodes.server.bodies import items_of, json_body
 from nodes.server.problems import Problem, refused_problem
 
+MAX_INT = 2**53 - 1  # heights and sizes beyond this cannot exist (and overflow SQLite)
 TX_ID = Path(description="transaction id: 64 lowercase hex characters", pattern="^[0-9a-f]{64}$")
 SIGNED_TX_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -92,11 +93,11 @@ def client_router(node: Node) -> APIRouter:
         }
 
     @r.get("/blocks/{height}", summary="A block with its certificate and checkpoint")
-    def block(height: int = Path(ge=1)) -> dict[str, Any]:
+    def block(height: int = Path(ge=1, le=MAX_INT)) -> dict[str, Any]:
         return block_item(node, height)
 
     @r.get("/blocks/{height}/tx-ids", summary="Ids of the transactions of a block")
-    def block_tx_ids(height: int = Path(ge=1)) -> dict[str, Any]:
+    def block_tx_ids(height: int = Path(ge=1, le=MAX_INT)) -> dict[str, Any]:
         header = node.store.header(height)
         return {
             "height": height,
@@ -110,8 +111,10 @@ def client_router(node: Node) -> APIRouter:
 
     @r.get("/proofs/consistency", summary="RFC 9162 consistency proof between two sizes")
     def consistency(
-        first: int = Query(ge=1, description="the older log size"),
-        second: int | None = Query(None, ge=1, description="the newer size (default: now)"),
+        first: int = Query(ge=1, le=MAX_INT, description="the older log size"),
+        second: int | None = Query(
+            None, ge=1, le=MAX_INT, description="the newer size (default: now)"
+        ),
     ) -> dict[str, Any]:
         size = second if second is not None else node.store.log_size()
         if first > size or size > node.store.log_size():

@@ -13,12 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from ledger.errors import LedgerError, SignatureError
-from nodes.consensus.proposal import Proposal
 from nodes.peer.envelope import check_request
-from nodes.peer.wire import VoteMessage, decode
+from nodes.peer.wire import ProposalMessage, VoteMessage, decode, verify_proposal
 from nodes.runtime.node import Node
 from nodes.server.bodies import items_of, json_body
-from nodes.server.client_api import block_item
+from nodes.server.client_api import MAX_INT, block_item
 from nodes.server.problems import Problem
 
 log = logging.getLogger("provledger.peer")
@@ -63,7 +62,7 @@ def peer_router(node: Node) -> APIRouter:
 
     @r.get("/blocks", summary="Blocks with certificates and checkpoints, for catch-up")
     def blocks(
-        start: int = Query(alias="from", ge=1),
+        start: int = Query(alias="from", ge=1, le=MAX_INT),
         limit: int = Query(20, ge=1, le=MAX_SYNC_PAGE),
     ) -> dict[str, Any]:
         top = min(node.store.height(), start + limit - 1)
@@ -82,11 +81,10 @@ def _decode_all(items: list[Any], node: Node, sender: str) -> list[Any]:
                 if message.vote.chain_id != node.chain_id:
                     raise LedgerError("vote is for another chain")
                 message.vote.verify(node.validators)
-            elif isinstance(message, Proposal):
-                if message.proposer != sender:
-                    raise LedgerError("proposal is not from the validator that sent it")
-                if message.value.header.chain_id != node.chain_id:
+            elif isinstance(message, ProposalMessage):
+                if message.proposal.value.header.chain_id != node.chain_id:
                     raise LedgerError("proposal is for another chain")
+                verify_proposal(node.validators, node.chain_id, message)
         except LedgerError as exc:
             name = node.validators.names.get(sender, sender[:16])
             log.warning("refused message %d from %s: %s", i, name, exc)
