@@ -490,10 +490,7 @@ _text = st.text(
     max_size=12,
 )
 _json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-    | _text,
+    st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | _text,
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_text, inner, max_size=5),
     max_leaves=25,
 )
@@ -511,7 +508,7 @@ def test_canonical_equals_rfc8785_on_random_json(value: object) -> None:
     [
         {"\ue000": 1, "\U0001f600": 2},  # code-point order differs from UTF-16 order here
         {"\uffff": 1, "\U00010000": 2, "a": 3},
-        {"a": "\u2028\u2029\x7f\x00\x1f\"\\/"},
+        {"a": '\u2028\u2029\x7f\x00\x1f"\\/'},
         {"é": [1, -(2**53) + 1, True, None, "ü€𝄞"]},
     ],
 )
