@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/provledger bench core
+	$(BIN)/provledger bench consortium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

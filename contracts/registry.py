@@ -55,13 +55,13 @@ class _Overlay:
         text = self._written.get((contract, key))
         return self._base.get(contract, key) if text is None else json.loads(text)
 
-    def put(self, contract: str, key: str, value: Any) -> Any:
-        """Record a write; return the value as it reads back (canonical JSON)."""
+    def put(self, contract: str, key: str, value: Any) -> tuple[Any, bytes]:
+        """Record a write; return the value as it reads back and its canonical JSON."""
         if not isinstance(key, str) or not key:
             raise TypeError(f"contract {contract!r} wrote under a key that is not a string")
         text = canonical(value)
         self._written[(contract, key)] = text
-        return json.loads(text)
+        return json.loads(text), text
 
 
 class Registry:
@@ -132,8 +132,8 @@ class Registry:
                 made = [(rejected_key(ctx.tx_id), {"reason": refusal.reason})]
                 contract = LEDGER
             for key, value in made:
-                stored = overlay.put(contract, key, value)
-                writes.append(StateWrite(contract, key, stored, ctx.log_index))
+                stored, text = overlay.put(contract, key, value)
+                writes.append(StateWrite(contract, key, stored, ctx.log_index, text.decode()))
         return BlockEffects(tuple(writes), rejected)
 
 

@@ -37,6 +37,12 @@ def sha256(data: bytes) -> bytes:
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical bytes of ``value`` after checking it is JSON-safe."""
+    if _plain(value):
+        # Already only JSON types (what ``json.loads`` gives), so no copy is needed.
+        try:
+            return _dumps(value)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the full path below names where
     checked, plain = _jsonable(value, "$")
     if plain:
         # With no floats, only safe integers, and no key outside U+0000..U+D7FF (where
@@ -49,6 +55,28 @@ def canonical(value: Any) -> bytes:
         return rfc8785.dumps(checked)
     except rfc8785.CanonicalizationError as exc:  # defensive: _jsonable should catch all
         raise CanonicalError(f"$: {exc}") from exc
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _plain(value: Any) -> bool:
+    """True if ``value`` holds only dicts with string keys below U+D800, lists, strings,
+    safe integers, booleans and None: then JCS is ``_dumps`` (if it encodes)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (key and max(key) >= "\ud800") or not _plain(item):
+                return False
+        return True
+    if kind is list:
+        return all(_plain(item) for item in value)
+    return False
 
 
 def _jsonable(value: Any, path: str) -> tuple[Any, bool]:
@@ -119,7 +147,7 @@ def parse_time(text: Any, field: str = "time") -> datetime:
         raise ValidationError(f"{field}: expected an RFC 3339 UTC time like 2026-01-31T12:00:00Z")
     head, _, frac = text[:-1].partition(".")
     try:
-        moment = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(head).replace(tzinfo=UTC)  # shape checked above
     except ValueError as exc:
         raise ValidationError(f"{field}: {text!r} is not a valid date and time") from exc
     return moment.replace(microsecond=int((frac + "000000")[:6])) if frac else moment

@@ -293,3 +293,13 @@ def test_args_are_a_canonical_copy(consortium):
     args["parts"] = "changed later"
     assert tx.args["parts"] == [1, 2]  # the caller's object is not shared
     assert Transaction.from_dict(tx.to_dict()) == tx
+
+
+def test_signed_message_cut_from_the_envelope_is_the_signing_message(consortium):
+    for args in ({"sha256": "00" * 32}, {"title": "Ünïcode ✓ \U0001f600", "n": 3, "l": [1, None]}):
+        stx = consortium.tx(**args)
+        stx.canonical_bytes()  # the envelope is now cached: the cut path is taken
+        assert stx._signed_message() == stx.tx.signing_message()
+        stx.verify_signature(consortium.members[0].public)
+    fresh = SignedTransaction.from_dict(stx.to_dict())  # nothing cached: the plain path
+    assert fresh._signed_message() == stx.tx.signing_message()

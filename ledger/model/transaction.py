@@ -157,4 +157,14 @@ class SignedTransaction:
         """Check the signature with ``public``, which must be the sender's key."""
         if key_id(public) != self.tx.sender:
             raise SignatureError("public key does not match the transaction's sender")
-        verify(public, self.signature, self.tx.signing_message())
+        verify(public, self.signature, self._signed_message())
+
+    def _signed_message(self) -> bytes:
+        """``self.tx.signing_message()``, cut from the canonical envelope when it is at
+        hand: JCS is recursive and sorts ``signature`` before ``tx``, so the envelope is
+        ``{"signature":"<hex>","tx":`` + canonical(tx) + ``}``."""
+        envelope = self.__dict__.get("_canonical")
+        prefix = b'{"signature":"' + self.signature.hex().encode() + b'","tx":'
+        if envelope is None or not envelope.startswith(prefix):
+            return self.tx.signing_message()
+        return Tag.TRANSACTION.value.encode() + b"\x00" + envelope[len(prefix) : -1]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, inspect, select
@@ -49,6 +49,9 @@ class StateWrite:
     key: str
     value: Any
     log_index: int
+    encoded: str | None = field(default=None, compare=False, repr=False)
+    """``value``'s canonical JSON, when the writer already has it (saves encoding it
+    again); must be exactly ``canonical(value)``."""
 
 
 @dataclass(frozen=True)
@@ -289,7 +292,7 @@ class Store:
                 {
                     "contract": w.contract,
                     "key": w.key,
-                    "value": _text(w.value),
+                    "value": w.encoded if w.encoded is not None else _text(w.value),
                     "height": header.height,
                     "log_index": w.log_index,
                 }

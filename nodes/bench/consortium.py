@@ -186,7 +186,7 @@ def run_consortium_bench(
     seconds: float = 20.0,
     batch: int = 250,
     base_port: int = 7401,
-    in_flight: int = 4_000,
+    in_flight: int = 1_000,
     tick: Tick | None = None,
     presign: Callable[[int], None] | None = None,
 ) -> ConsortiumFigures:

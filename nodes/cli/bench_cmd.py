@@ -79,6 +79,14 @@ def consortium(
     nodes: Annotated[int, typer.Option(min=1, help="Validators in the consortium.")] = 3,
     batch: Annotated[int, typer.Option(min=1, max=2000, help="Transactions per request.")] = 250,
     base_port: Annotated[int, typer.Option(help="Port of the first node.")] = 7401,
+    in_flight: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Most transactions sent but not yet committed: more gives more tx/s "
+            "and longer latency.",
+        ),
+    ] = 1_000,
     keep: Annotated[
         Path | None, typer.Option(help="Keep the consortium folder here (logs, stores).")
     ] = None,
@@ -93,7 +101,12 @@ def consortium(
         folder = keep or Path(tmp)
         if as_json:
             f = run_consortium_bench(
-                folder, nodes=nodes, seconds=seconds, batch=batch, base_port=base_port
+                folder,
+                nodes=nodes,
+                seconds=seconds,
+                batch=batch,
+                base_port=base_port,
+                in_flight=in_flight,
             )
         else:
             with Progress(console=console, transient=True) as bar:
@@ -116,6 +129,7 @@ def consortium(
                     seconds=seconds,
                     batch=batch,
                     base_port=base_port,
+                    in_flight=in_flight,
                     tick=tick,
                     presign=presign,
                 )

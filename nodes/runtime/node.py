@@ -330,6 +330,13 @@ class Node:
         return Vote.signed(self.key, self.chain_id, height, round, type, value_id)
 
     async def _cast(self, vote: Vote) -> list[act.Action]:
+        log.debug(
+            "cast %s h=%d r=%d %s",
+            vote.type.value,
+            vote.height,
+            vote.round,
+            (vote.block_hash or "nil")[:8],
+        )
         if vote.type is VoteType.PRECOMMIT and vote.block_hash is not None:
             locked = next(
                 (s for s in self._signed.values() if s.proposal.value_id == vote.block_hash),

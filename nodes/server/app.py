@@ -78,10 +78,12 @@ def create_app(node: Node) -> FastAPI:
 def serve(config: NodeConfig) -> None:
     """Run the node of ``config`` until stopped (blocks)."""
     logging.basicConfig(
-        level=logging.DEBUG if os.environ.get("PROVLEDGER_DEBUG") else logging.INFO,
+        level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if os.environ.get("PROVLEDGER_DEBUG"):
+        logging.getLogger("provledger").setLevel(logging.DEBUG)
     node = Node(config)
     app = create_app(node)
     uvicorn.run(
