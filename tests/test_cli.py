@@ -8,6 +8,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,7 +89,7 @@ def test_genesis_new_writes_genesis_and_trust(tmp_path):
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    result = run("demo", "--out", str(out))
+    result = run("demo", "--core", "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "receipt verified offline" in result.stdout
     assert "forged receipt" in result.stdout and "refused" in result.stdout
@@ -182,3 +183,32 @@ def test_unreadable_inputs_get_one_line(tmp_path, demo_dir):
     one_line_error(run("verify-receipt", str(deep), "--trust", str(trust)), 2, "nested too deeply")
     not_receipt = run("verify-receipt", str(trust), "--trust", str(trust))
     assert not_receipt.returncode == 1 and "NOT VERIFIED" in not_receipt.stderr
+
+
+def test_consortium_demo_runs_three_nodes_and_leaves_none(tmp_path):
+    out = tmp_path / "demo"
+    result = run("demo", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for said in (
+        "receipt verified offline",
+        "not anchored",
+        "kill -9",
+        "restarted and caught up",
+        "audit clean",
+        "all nodes stopped",
+    ):
+        assert said in result.stdout, said
+    assert len(list((out / "receipts").glob("*.json"))) == 5
+    assert not list((out / "run").glob("*.pid"))
+    for log in (out / "logs").glob("*.log"):
+        assert "started at height" in log.read_text()
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    for pid in pids:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        assert str(out).encode() not in cmd, f"process {pid} outlived the demo"
+    receipt = sorted((out / "receipts").glob("*.json"))[0]
+    ok = run("verify-receipt", str(receipt), "--trust", str(out / "trust.json"))
+    assert ok.returncode == 0 and "VERIFIED" in ok.stdout

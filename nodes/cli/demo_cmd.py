@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from nodes.cli.output import EXIT_FAILED, console, handle_errors
+from nodes.consortium_demo import run_consortium_demo
 from nodes.core_demo import run_core_demo
 
 
@@ -22,21 +23,29 @@ def demo(
             "removed afterwards).",
         ),
     ] = None,
+    core: Annotated[
+        bool,
+        typer.Option("--core", help="Show the verifiable core in one process instead (no nodes)."),
+    ] = False,
 ) -> None:
-    """Run the demo: anchor the seed documents, verify, refuse a forgery, audit."""
+    """Run a local three-node consortium: anchor the seed documents through it, verify a
+    receipt offline, show a modified copy is not anchored, kill a node and keep going,
+    restart it and watch it catch up, audit every node, stop them all."""
+    run_demo = run_core_demo if core else run_consortium_demo
     if out is None:
         with tempfile.TemporaryDirectory(prefix="provledger-demo-") as tmp:
-            ok = run_core_demo(Path(tmp), console)
+            ok = run_demo(Path(tmp), console)
         console.print(
             "The demo's files were in a temporary folder, now removed; "
             "run `provledger demo --out DIR` to keep them."
         )
     else:
         out.mkdir(parents=True, exist_ok=True)
-        ok = run_core_demo(out, console)
+        ok = run_demo(out, console)
+        kept = "ledger.sqlite" if core else "nodes/*/ledger.sqlite, logs/"
         console.print(
-            f"Kept in {out}: trust.json, genesis.json, keys/, receipts/*.json, "
-            "ledger.sqlite (try `provledger verify-receipt` and `provledger audit`)."
+            f"Kept in {out}: trust.json, genesis.json, keys/, receipts/*.json, {kept} "
+            "(try `provledger verify-receipt` and `provledger audit`)."
         )
     if not ok:
         raise typer.Exit(EXIT_FAILED)
