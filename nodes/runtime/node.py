@@ -128,7 +128,6 @@ class Node:
         self._tasks.append(asyncio.create_task(self._consensus()))
         self._tasks.append(asyncio.create_task(self._poller()))
         self._tasks.append(asyncio.create_task(self._resender()))
-        self._events.put_nowait(("resume",))
         log.info("node %s started at height %d", self.name, height - 1)
 
     async def stop(self) -> None:
@@ -260,9 +259,9 @@ class Node:
         if kind == "resume":
             out = m.resume()
             out += await self._restore_lock()
-            return out + (m.on_transactions_available() if len(self.mempool) else [])
+            return out + self._start_if_pending()
         if kind == "txs":
-            return m.on_transactions_available() if len(self.mempool) else []
+            return self._start_if_pending()
         if kind == "timeout":
             return m.on_timeout(*event[1:])
         if kind == "sync":
@@ -321,10 +320,20 @@ class Node:
             return await self._on_proposal(a.proposal)
         if isinstance(a, act.Decide):
             await self._decide(a)
-            return m.on_transactions_available() if len(self.mempool) else []
+            return self._start_if_pending()
         if isinstance(a, act.ReportEvidence):
             self._record_evidence(a.first, a.second)
         return []
+
+    def _start_if_pending(self) -> list[act.Action]:
+        """Start the height's first round if transactions wait, unless a peer is known
+        to be ahead: a node that is behind (restarted, or on a new disk) catches up
+        before it proposes or votes, so it never votes at a height already decided."""
+        m = self.machine
+        assert m is not None
+        if not len(self.mempool) or any(p.height >= m.height for p in self.peers):
+            return []
+        return m.on_transactions_available()
 
     def _sign(self, height: int, round: int, type: VoteType, value_id: str | None) -> Vote:
         return Vote.signed(self.key, self.chain_id, height, round, type, value_id)
@@ -509,9 +518,12 @@ class Node:
     # ---- catch-up ----------------------------------------------------------------
 
     async def _poller(self) -> None:
-        """Learn peers' heights; fetch and store blocks we lack."""
+        """Learn peers' heights; fetch and store blocks we lack. Consensus resumes
+        only after the first round of asking, so a node that is behind knows it."""
+        first = True
         while True:
-            await asyncio.sleep(POLL_INTERVAL)
+            if not first:
+                await asyncio.sleep(POLL_INTERVAL)
             was_up = [p.up for p in self.peers]
             heads = await asyncio.gather(*(p.get("/v1/head") for p in self.peers))
             for peer, head, before in zip(self.peers, heads, was_up, strict=True):
@@ -519,6 +531,9 @@ class Node:
                     peer.height = max(peer.height, head["height"])
                 if peer.up and not before:
                     self._relay_pending(peer)
+            if first:
+                first = False
+                self._events.put_nowait(("resume",))
             await self._catch_up()
 
     def _relay_pending(self, peer: PeerClient) -> None:
@@ -579,6 +594,7 @@ class Node:
                     break
                 await self._after_commit(block, effects, synced=True)
                 out += m.on_synced(block.header.height, block.header.block_hash)
+            out += self._start_if_pending()
         finally:
             if not done.done():
                 done.set_result(None)
