@@ -37,6 +37,13 @@ def sha256(data: bytes) -> bytes:
 
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical bytes of ``value`` after checking it is JSON-safe."""
+    try:
+        return _canonical(value)
+    except RecursionError as exc:
+        raise CanonicalError("$: value is nested too deeply") from exc
+
+
+def _canonical(value: Any) -> bytes:
     if _plain(value):
         # Already only JSON types (what ``json.loads`` gives), so no copy is needed.
         try:

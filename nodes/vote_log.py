@@ -1,7 +1,8 @@
 """The votes this validator has signed, kept durably so that a restart never signs a
 conflicting one.
 
-Promise: ``record`` returns only after the vote is on disk (written and fsynced);
+Promise: ``record`` returns only after the vote is on disk (written and fsynced), and
+files replaced by rename have their folder fsynced too;
 ``load`` returns every vote recorded for heights not yet pruned, and skips a torn last
 line left by a crash mid-write (that vote was never sent: it is recorded before it is
 sent).
@@ -23,8 +24,11 @@ class VoteLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        created = not path.exists()
         _cut_torn_tail(path)
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for appends
+        if created:
+            _sync_dir(path.parent)
 
     def record(self, vote: Vote) -> None:
         """Append ``vote`` and fsync."""
@@ -54,6 +58,7 @@ class VoteLog:
             os.fsync(f.fileno())
         self._file.close()
         tmp.replace(self.path)
+        _sync_dir(self.path.parent)
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
 
     @property
@@ -70,6 +75,7 @@ class VoteLog:
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.lock_path)
+        _sync_dir(self.lock_path.parent)
 
     def load_lock(self) -> bytes | None:
         """The kept proposal's wire bytes, if any."""
@@ -95,3 +101,12 @@ def _cut_torn_tail(path: Path) -> None:
             f.truncate(end)
             f.flush()
             os.fsync(f.fileno())
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

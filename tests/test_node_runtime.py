@@ -35,8 +35,21 @@ def node(tmp_path) -> Iterator[Node]:
 
 def test_a_node_behind_its_peers_does_not_start_a_round(node):
     node.peers[0].height = 1  # a peer has stored the height we would decide
+    node.peers[0].up = True
     assert node._start_if_pending() == []
     assert not node.machine.started
+
+
+def test_a_peer_ahead_that_is_down_or_served_nothing_does_not_hold_the_node_back(node):
+    import time
+
+    ahead = node.peers[0]
+    ahead.height, ahead.up = 5, False  # down: its claim cannot be checked
+    assert node._start_if_pending() != []
+    node.machine = Machine(node.params, node.key.key_id, node._sign, 1)
+    ahead.up = True
+    node._bad_until[ahead.name] = time.monotonic() + 60  # it served nothing when asked
+    assert node._start_if_pending() != []
 
 
 def test_a_node_level_with_its_peers_starts_a_round_when_transactions_wait(node):

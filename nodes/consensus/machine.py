@@ -46,6 +46,9 @@ from nodes.consensus.actions import (
 )
 from nodes.consensus.proposal import Proposal
 
+DECIDED_KEPT = 64
+"""How many recent decisions ``Machine.decided`` keeps (memory stays bounded)."""
+
 Signer = Callable[[int, int, VoteType, "str | None"], Vote]
 """Signs our vote: ``(height, round, type, value id or None) -> Vote``."""
 
@@ -253,7 +256,7 @@ class Machine:
         """Block ``height`` was decided elsewhere and is now stored (catch-up)."""
         if height < self.height:
             return []
-        self.decided[height] = value_id
+        self._remember_decided(height, value_id)
         out: list[Action] = []
         self._next_height(height + 1, out)
         return out + self._advance()
@@ -318,12 +321,16 @@ class Machine:
             if s.valid and self._count(rr, VoteType.PRECOMMIT, vid) >= q:
                 precommits = tuple(self._for(rr, VoteType.PRECOMMIT, vid))
                 out.append(Decide(h, rr, vid, s.proposal.value, precommits))
-                self.decided[h] = vid
+                self._remember_decided(h, vid)
                 self._next_height(h + 1, out)
                 return
         later = self._skip_to()  # L55
         if later is not None:
             self._start_round(later, out)
+
+    def _remember_decided(self, height: int, value_id: str) -> None:
+        self.decided[height] = value_id
+        self.decided.pop(height - DECIDED_KEPT, None)
 
     def _prevote(self, out: list[Action], value_id: str | None) -> None:
         self._vote(out, VoteType.PREVOTE, value_id)
@@ -351,9 +358,25 @@ class Machine:
                 )
                 self._proposals[round] = _Seen(p, True)
                 out.append(BroadcastProposal(p))
+            elif (locked := self._locked_proposal()) is not None:
+                # A restarted validator keeps its lock and the locked proposal, not the
+                # prevotes behind it: re-proposing the locked value (as a fresh proposal)
+                # lets validators locked on it prevote it again instead of nil forever.
+                p = Proposal(self.height, round, locked.value_id, -1, self.me, locked.value)
+                self._proposals[round] = _Seen(p, True)
+                out.append(BroadcastProposal(p))
             else:
                 out.append(GetValue(self.height, round))
         out.append(ScheduleTimeout(self.height, round, Step.PROPOSE, self._t(Step.PROPOSE)))
+
+    def _locked_proposal(self) -> Proposal | None:
+        """A valid proposal we hold of the value we are locked on, if any."""
+        if self.locked_id is None:
+            return None
+        for seen in self._proposals.values():
+            if seen.valid and seen.proposal.value_id == self.locked_id:
+                return seen.proposal
+        return None
 
     def _ensure_started(self, out: list[Action]) -> None:
         if not self.started:

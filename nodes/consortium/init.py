@@ -23,6 +23,15 @@ DEFAULT_ORGS = (
     OrgSpec("quanzhou-port", ("carrier", "retailer")),
 )
 DEFAULT_BASE_PORT = 7101
+STALE_FILES = (
+    "ledger.sqlite",
+    "ledger.sqlite-wal",
+    "ledger.sqlite-shm",
+    "votes.jsonl",
+    "lock.json",
+    "evidence.jsonl",
+)
+"""A node's data, removed when a consortium is created again (``--force``)."""
 
 
 def default_orgs(n: int) -> list[OrgSpec]:
@@ -59,7 +68,7 @@ def init_consortium(
     for i, v in enumerate(genesis.validators):
         folder = layout.node_dir(v.name)
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in ("ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm", "votes.jsonl"):
+        for stale in STALE_FILES:
             (folder / stale).unlink(missing_ok=True)
         config = NodeConfig(
             name=v.name,

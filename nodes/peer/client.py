@@ -1,8 +1,9 @@
 """An HTTP client for one peer node: signed POSTs and plain GETs, with timeouts and
 retries, remembering whether the peer answered last time.
 
-Promise: no call raises on network trouble; it returns None after its retries and
-marks the peer down, so a dead peer slows nothing but its own queue.
+Promise: no call raises on network trouble or a strange answer (not JSON, nested too
+deeply, larger than ``MAX_RESPONSE_BYTES``); it returns None after its retries and marks
+the peer down, so a dead or broken peer slows nothing but its own queue.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ log = logging.getLogger("provledger.peer")
 
 TIMEOUT = httpx.Timeout(10.0, connect=1.0)
 RETRY_DELAYS = (0.05, 0.25, 1.0)
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a page of catch-up blocks fits well within
 
 
 class PeerClient:
@@ -43,36 +45,43 @@ class PeerClient:
             headers = sign_request(self._key, self._chain_id, path, body)
             headers["content-type"] = "application/json"
             try:
-                resp = await self._http.post(path, content=body, headers=headers)
-            except httpx.HTTPError as exc:
+                status, content = await self._send("POST", path, content=body, headers=headers)
+            except (httpx.HTTPError, _TooLarge) as exc:
                 self._down(f"POST {path}: {type(exc).__name__}")
             else:
-                if resp.status_code < 300:
+                if status < 300:
                     self.up = True
-                    return resp.json() if resp.content else None
-                if resp.status_code < 500:  # the peer refused it: retrying will not help
+                    return _decode(content)
+                if status < 500:  # the peer refused it: retrying will not help
                     self.up = True
-                    log.warning("peer %s refused POST %s: %s", self.name, path, resp.text[:300])
+                    text = content[:300].decode("utf-8", "replace")
+                    log.warning("peer %s refused POST %s: %s", self.name, path, text)
                     return None
-                self._down(f"POST {path}: HTTP {resp.status_code}")
+                self._down(f"POST {path}: HTTP {status}")
             if attempt < retries:
                 await asyncio.sleep(RETRY_DELAYS[attempt])
         return None
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path``; the decoded JSON, or None on failure."""
+        """GET ``path``; the decoded JSON, or None on failure or a non-JSON answer."""
         try:
-            resp = await self._http.get(path, params=params)
-        except httpx.HTTPError as exc:
+            status, content = await self._send("GET", path, params=params)
+        except (httpx.HTTPError, _TooLarge) as exc:
             self._down(f"GET {path}: {type(exc).__name__}")
             return None
         self.up = True
-        if resp.status_code != 200:
-            return None
-        try:
-            return resp.json()
-        except ValueError:
-            return None
+        return _decode(content) if status == 200 else None
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes]:
+        """Status and body, reading at most ``MAX_RESPONSE_BYTES``."""
+        async with self._http.stream(method, path, **kwargs) as resp:
+            chunks, size = [], 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise _TooLarge
+                chunks.append(chunk)
+            return resp.status_code, b"".join(chunks)
 
     def _down(self, why: str) -> None:
         if self.up:
@@ -82,6 +91,20 @@ class PeerClient:
     async def close(self) -> None:
         """Close connections."""
         await self._http.aclose()
+
+
+class _TooLarge(Exception):
+    """A peer's answer exceeded ``MAX_RESPONSE_BYTES``."""
+
+
+def _decode(content: bytes) -> Any:
+    """JSON of a peer's answer, or None when it is empty or not JSON (of any kind)."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _encode(payload: Any) -> bytes:

@@ -144,11 +144,7 @@ def _block(obj: Any, tx_ids: Any, known: Known | None) -> Block:
         raise ValidationError("proposal: tx_ids do not match the block's transactions")
     txs = []
     for i, (claimed, item) in enumerate(zip(tx_ids, items, strict=True)):
-        have = (
-            known(bytes.fromhex(claimed))
-            if isinstance(claimed, str) and len(claimed) == 64
-            else None
-        )
+        have = known(_id_bytes(claimed))
         if have is None:
             have = SignedTransaction.from_dict(item)
             if have.tx_id != claimed:

@@ -45,6 +45,7 @@ class Metrics:
     synced_blocks: int = 0
     refused_sync_blocks: int = 0
     evidence: int = 0
+    dropped_messages: int = 0
     commit_latency: Histogram = field(default_factory=Histogram)
 
     def render(self, gauges: dict[str, tuple[str, float]]) -> str:
@@ -76,6 +77,10 @@ class Metrics:
             "provledger_refused_sync_blocks_total": (
                 "Blocks served by peers that failed verification.",
                 self.refused_sync_blocks,
+            ),
+            "provledger_dropped_messages_total": (
+                "Consensus messages dropped because the event queue was full.",
+                self.dropped_messages,
             ),
             "provledger_evidence_total": (
                 "Equivocations caught (two conflicting signed votes).",

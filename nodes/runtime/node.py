@@ -53,6 +53,7 @@ from nodes.peer.wire import (
     encode_proposal,
     encode_vote,
     sign_proposal,
+    verify_proposal,
 )
 from nodes.runtime.apply import store_block
 from nodes.runtime.blocks import build_block, judge_block
@@ -69,6 +70,7 @@ RESEND_INTERVAL = 1.0
 OUTBOX_LIMIT = 20_000
 BAD_PEER_PAUSE = 10.0
 REFUSED_MEMORY = 10_000
+EVENT_QUEUE_LIMIT = 10_000
 
 
 class Node:
@@ -94,6 +96,7 @@ class Node:
         self.params = Params(
             tuple(v.key_id for v in self.genesis.validators), **_timeouts(config.timeouts)
         )
+        _check_peers(config, self.genesis.validators, self.name)
         self.peers = [PeerClient(p.name, p.url, self.key, self.chain_id) for p in config.peers]
         self.metrics = Metrics()
         self.evidence: list[Equivocation] = []
@@ -104,7 +107,8 @@ class Node:
         self._cosigs: dict[tuple[str, str], str] = {}
         self._parked: dict[str, list[VoteMessage]] = {}
         self._signed: dict[tuple[int, int], ProposalMessage] = {}
-        self._heard: dict[tuple[int, int, str, str, str | None], VoteMessage] = {}
+        self._judged: set[tuple[int, int, str]] = set()
+        self._heard: dict[tuple[int, int, str, str], list[VoteMessage]] = {}
         self._refused: OrderedDict[str, str] = OrderedDict()
         self._admitted_at: dict[bytes, float] = {}
         self._bad_until: dict[str, float] = {}
@@ -170,10 +174,16 @@ class Node:
     def receive(self, message: ProposalMessage | VoteMessage | Committed, sender: str) -> None:
         """Take one authenticated consensus message from peer ``sender`` (key id)."""
         if isinstance(message, Committed):
-            name = self.validators.names.get(sender)
-            for peer in self.peers:
-                if peer.name == name:
-                    peer.height = max(peer.height, message.height)
+            # Believed only up to the block we are deciding: a peer's claim to be further
+            # ahead is checked by polling its head and fetching the blocks.
+            if message.height <= self.store.height() + 1:
+                name = self.validators.names.get(sender)
+                for peer in self.peers:
+                    if peer.name == name:
+                        peer.height = max(peer.height, message.height)
+            return
+        if self._events.qsize() >= EVENT_QUEUE_LIMIT:
+            self.metrics.dropped_messages += 1  # gossip sends it again if it matters
             return
         self._events.put_nowait(("message", message))
 
@@ -269,11 +279,30 @@ class Node:
         message = event[1]
         if isinstance(message, ProposalMessage):
             p = message.proposal
+            if not self._in_window(p.height, p.round) or p.proposer != self.params.proposer(
+                p.height, p.round
+            ):
+                return []
+            if (p.height, p.round, p.value_id) in self._judged:
+                return []  # a copy (re-sent or relayed) of one we already judged
             self._signed.setdefault((p.height, p.round), message)
             return await self._on_proposal(p)
         v = message.vote
-        self._heard[(v.height, v.round, v.type.value, v.validator, v.block_hash)] = message
+        if self._in_window(v.height, v.round):
+            kept = self._heard.setdefault((v.height, v.round, v.type.value, v.validator), [])
+            if len(kept) < 2 and all(k.vote.block_hash != v.block_hash for k in kept):
+                kept.append(message)  # the first vote, and one conflicting vote at most
         return self._on_vote(message)
+
+    def _in_window(self, height: int, round: int) -> bool:
+        """Whether a message at ``height``/``round`` is one the machine would keep."""
+        m = self.machine
+        assert m is not None
+        top = m.round if height == m.height else 0
+        return (
+            m.height <= height <= m.height + self.params.height_window
+            and 0 <= round <= top + self.params.round_window
+        )
 
     async def _perform(self, actions: list[act.Action]) -> None:
         pending = list(reversed(actions))
@@ -331,7 +360,13 @@ class Node:
         before it proposes or votes, so it never votes at a height already decided."""
         m = self.machine
         assert m is not None
-        if not len(self.mempool) or any(p.height >= m.height for p in self.peers):
+        now = time.monotonic()
+        ahead = [
+            p
+            for p in self.peers
+            if p.height >= m.height and p.up and self._bad_until.get(p.name, 0) < now
+        ]
+        if not len(self.mempool) or ahead:
             return []
         return m.on_transactions_available()
 
@@ -373,6 +408,13 @@ class Node:
             return []
         if not isinstance(message, ProposalMessage) or message.proposal.height != m.height:
             return []
+        try:
+            if message.proposal.value.header.chain_id != self.chain_id:
+                raise LedgerError("it is for another chain")
+            verify_proposal(self.validators, self.chain_id, message)
+        except LedgerError as exc:
+            log.warning("kept lock proposal ignored: %s", exc)
+            return []
         p = message.proposal
         self._signed.setdefault((p.height, p.round), message)
         return await self._on_proposal(p)
@@ -403,6 +445,7 @@ class Node:
         )
         if reason is not None:
             log.warning("proposal h=%d r=%d refused: %s", p.height, p.round, reason)
+        self._judged.add((p.height, p.round, p.value_id))
         out = m.on_proposal(p, reason is None)
         if reason is None:
             out += self._learn(block.header)
@@ -488,6 +531,7 @@ class Node:
         self._parked.clear()
         self._signed = {k: v for k, v in self._signed.items() if k[0] > header.height}
         self._heard = {k: v for k, v in self._heard.items() if k[0] > header.height}
+        self._judged = {k for k in self._judged if k[0] > header.height}
         if header.height % 16 == 0:
             await asyncio.to_thread(self.vote_log.prune, header.height + 1)
         self._broadcast(CONSENSUS_PATH, [encode_committed(header.height)])
@@ -524,17 +568,29 @@ class Node:
         while True:
             if not first:
                 await asyncio.sleep(POLL_INTERVAL)
-            was_up = [p.up for p in self.peers]
-            heads = await asyncio.gather(*(p.get("/v1/head") for p in self.peers))
-            for peer, head, before in zip(self.peers, heads, was_up, strict=True):
-                if isinstance(head, dict) and isinstance(head.get("height"), int):
-                    peer.height = max(peer.height, head["height"])
-                if peer.up and not before:
-                    self._relay_pending(peer)
+            try:
+                await self._poll_heads()
+            except Exception:  # a bug or a peer's strange answer: log it, keep polling
+                log.exception("polling peers failed")
             if first:
                 first = False
                 self._events.put_nowait(("resume",))
-            await self._catch_up()
+            try:
+                await self._catch_up()
+            except Exception:
+                log.exception("catch-up failed")
+
+    async def _poll_heads(self) -> None:
+        """Each peer's height is what its head says now (it may go down: a peer restarted
+        on an empty disk no longer stores what it did)."""
+        was_up = [p.up for p in self.peers]
+        heads = await asyncio.gather(*(p.get("/v1/head") for p in self.peers))
+        for peer, head, before in zip(self.peers, heads, was_up, strict=True):
+            height = head.get("height") if isinstance(head, dict) else None
+            if isinstance(height, int) and not isinstance(height, bool) and height >= 0:
+                peer.height = height
+            if peer.up and not before:
+                self._relay_pending(peer)
 
     def _relay_pending(self, peer: PeerClient) -> None:
         """A peer came back: send it what is pending here, which it may have missed."""
@@ -587,7 +643,7 @@ class Node:
                     effects = await asyncio.to_thread(
                         store_block, self.store, self.registry, block, certificate, note
                     )
-                except (LedgerError, KeyError, TypeError) as exc:
+                except Exception as exc:  # whatever a bad block raises, the peer is refused
                     self.metrics.refused_sync_blocks += 1
                     self._bad_until[peer] = time.monotonic() + BAD_PEER_PAUSE
                     log.warning("peer %s served a bad block; refused: %s", peer, exc)
@@ -626,7 +682,10 @@ class Node:
                     break
                 batch.append(item)
                 size += len(item)
-            await peer.post_raw(path, batch_body(key, batch), retries=3 if peer.up else 0)
+            try:
+                await peer.post_raw(path, batch_body(key, batch), retries=3 if peer.up else 0)
+            except Exception:  # a bug: log it, keep this peer's queue moving
+                log.exception("sending to %s failed", peer.name)
 
     async def _resender(self) -> None:
         """When nothing was stored lately, send our proposal and votes at the current
@@ -647,9 +706,9 @@ class Node:
             for msg in m.own_messages():
                 if isinstance(msg, Vote):
                     wires.append(encode_vote(msg, self._cosignature_for(msg)))
-            for (h, r, *_), vm in self._heard.items():
+            for (h, r, *_), kept in self._heard.items():
                 if h == m.height and r in rounds:
-                    wires.append(encode_vote(vm.vote, vm.cosignature))
+                    wires.extend(encode_vote(vm.vote, vm.cosignature) for vm in kept)
             self._broadcast(CONSENSUS_PATH, wires)
 
     def _cosignature_for(self, vote: Vote) -> str | None:
@@ -663,6 +722,18 @@ class Node:
             self._refused[tx_id] = refused.detail
             while len(self._refused) > REFUSED_MEMORY:
                 self._refused.popitem(last=False)
+
+
+def _check_peers(config: NodeConfig, validators: Any, me: str) -> None:
+    """Every configured peer is another validator of genesis, named once."""
+    names = [p.name for p in config.peers]
+    known = {v.name for v in validators} - {me}
+    wrong = [n for n in names if n not in known]
+    if wrong or len(set(names)) != len(names):
+        raise ValidationError(
+            f"node config peers: each must be another validator of genesis, once "
+            f"({', '.join(sorted(known))}); got {', '.join(names)}"
+        )
 
 
 def _decode_synced(item: Any) -> tuple[Block, CommitCertificate, str]:

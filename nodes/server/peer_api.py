@@ -23,6 +23,7 @@ from nodes.server.problems import Problem
 log = logging.getLogger("provledger.peer")
 MAX_MESSAGES = 4_096
 MAX_SYNC_PAGE = 50
+SYNC_PAGE_TXS = 8_000  # a page stops after the block that reaches this many transactions
 
 
 def peer_router(node: Node) -> APIRouter:
@@ -66,7 +67,14 @@ def peer_router(node: Node) -> APIRouter:
         limit: int = Query(20, ge=1, le=MAX_SYNC_PAGE),
     ) -> dict[str, Any]:
         top = min(node.store.height(), start + limit - 1)
-        return {"blocks": [block_item(node, h) for h in range(start, top + 1)]}
+        blocks, txs = [], 0
+        for h in range(start, top + 1):  # at least one block; then about SYNC_PAGE_TXS
+            item = block_item(node, h)
+            txs += len(item["block"]["transactions"])
+            blocks.append(item)
+            if txs >= SYNC_PAGE_TXS:
+                break
+        return {"blocks": blocks}
 
     return r
 
