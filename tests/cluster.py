@@ -368,3 +368,15 @@ class Cluster:
 
     def audit(self) -> subprocess.CompletedProcess[str]:
         return cli("audit", "--consortium", self.root, "--json")
+
+
+@contextlib.contextmanager
+def running(root: Path, n: int = 3, **options: Any) -> Iterator[Cluster]:
+    """A cluster at ``root`` initialised and up; always closed (no process left)."""
+    cluster = Cluster(root, n, **options)
+    try:
+        cluster.init()
+        cluster.up()
+        yield cluster
+    finally:
+        cluster.close()

@@ -12,31 +12,21 @@ from collections.abc import Iterator
 import pytest
 
 from ledger.model.transaction import SignedTransaction
-from tests.cluster import Cluster, pid_alive, wait_until
+from tests.cluster import Cluster, pid_alive, running, wait_until
 
 BATCH = 100
 
 
 @pytest.fixture
 def cluster3(tmp_path) -> Iterator[Cluster]:
-    c = Cluster(tmp_path / "c3", 3)
-    try:
-        c.init()
-        c.up()
+    with running(tmp_path / "c3", 3) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture
 def cluster4(tmp_path) -> Iterator[Cluster]:
-    c = Cluster(tmp_path / "c4", 4)
-    try:
-        c.init()
-        c.up()
+    with running(tmp_path / "c4", 4) as c:
         yield c
-    finally:
-        c.close()
 
 
 class Load:

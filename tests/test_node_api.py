@@ -22,25 +22,20 @@ from ledger.model.vote import CommitCertificate, Vote, VoteType
 from ledger.receipt import verify_receipt
 from ledger.trust import Trust
 from nodes.peer.envelope import sign_request
-from tests.cluster import Cluster
+from tests.cluster import Cluster, running
 
 MAX_BODY = 32_768
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
-    c = Cluster(
+    with running(
         tmp_path_factory.mktemp("api") / "consortium",
         3,
         # Blocks stay well under the body limit, which also bounds peer requests.
         limits={"max_body_bytes": MAX_BODY, "max_block_transactions": 20, "max_batch": 40},
-    )
-    try:
-        c.init()
-        c.up()
+    ) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture(scope="module")

@@ -97,17 +97,17 @@ def consortium(
     (Ed25519 verifications/s x cores / nodes). Target: >= 2,000 tx/s, p99 <= 1 s."""
     from nodes.bench.consortium import run_consortium_bench
 
+    options = {
+        "nodes": nodes,
+        "seconds": seconds,
+        "batch": batch,
+        "base_port": base_port,
+        "in_flight": in_flight,
+    }
     with tempfile.TemporaryDirectory(prefix="provledger-bench-") as tmp:
         folder = keep or Path(tmp)
         if as_json:
-            f = run_consortium_bench(
-                folder,
-                nodes=nodes,
-                seconds=seconds,
-                batch=batch,
-                base_port=base_port,
-                in_flight=in_flight,
-            )
+            f = run_consortium_bench(folder, **options)
         else:
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("starting the consortium", total=seconds)
@@ -123,16 +123,7 @@ def consortium(
                 def presign(count: int) -> None:
                     bar.update(task, description=f"signing {count:,} transactions")
 
-                f = run_consortium_bench(
-                    folder,
-                    nodes=nodes,
-                    seconds=seconds,
-                    batch=batch,
-                    base_port=base_port,
-                    in_flight=in_flight,
-                    tick=tick,
-                    presign=presign,
-                )
+                f = run_consortium_bench(folder, **options, tick=tick, presign=presign)
     if as_json:
         emit_json({**f.__dict__, "limit": f.limit, "ratio": f.ratio})
         return
