@@ -1,5 +1,5 @@
-"""The demo of the verifiable core, in one process: what ``make demo`` runs until the
-consortium and the user flows land (issues "Consortium" and "User flows").
+"""The demo of the verifiable core, in one process and without nodes
+(``provledger demo --core``).
 
 It creates a three-organisation identity, anchors the SHA-256 of every seed document
 as a signed transaction, seals one block per document with the validators' keys held
