@@ -34,6 +34,7 @@ from ledger.errors import LedgerError, NotFoundError, StoreError, ValidationErro
 from ledger.keys import read_key_file
 from ledger.model.block import Block, BlockHeader
 from ledger.model.evidence import Equivocation
+from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate, Vote, VoteType
 from ledger.store.store import Store
 from nodes.bootstrap import load_genesis
@@ -115,7 +116,6 @@ class Node:
         self._tasks: list[asyncio.Task[None]] = []
         self._committed = asyncio.Condition()
         self._last_progress = time.monotonic()
-        self.started_at = time.time()
 
     # ---- life cycle ------------------------------------------------------------
 
@@ -744,11 +744,9 @@ def _decode_synced(item: Any) -> tuple[Block, CommitCertificate, str]:
 
 
 def _tx_id_of(item: Any) -> str | None:
-    from ledger.model.transaction import SignedTransaction
-
     try:
         return SignedTransaction.from_dict(item).tx_id
-    except (LedgerError, TypeError):
+    except (LedgerError, TypeError, RecursionError):
         return None
 
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Path, Query, Request
 from contracts.evidence import lookup_digest
 from ledger.canonical import check_hex
 from ledger.errors import NotFoundError, ValidationError
-from ledger.model.vote import VoteType
 from nodes.mempool import Refused
 from nodes.runtime.apply import StoreView
 from nodes.runtime.node import Node
@@ -171,7 +170,6 @@ def client_router(node: Node) -> APIRouter:
             "round": m.round if m else None,
             "step": (["propose", "prevote", "precommit"][m.step] if m else None),
             "locked_round": m.locked_round if m else None,
-            "vote_types": [t.value for t in VoteType],
         }
 
     return r
