@@ -195,23 +195,21 @@ def _lifecycle(c: Cluster, tmp_path: Path) -> None:
 
 
 def test_up_reports_a_node_that_exits_at_start(tmp_path):
-    """A node that cannot bind its port exits; ``up`` must say so at once, naming the
-    node and its log, not wait out its timeout as if the node were still starting."""
+    """A node that cannot start (here: its genesis file is missing) exits; ``up`` must
+    say so at once, naming the node and its log, not wait out its timeout as if the node
+    were still starting."""
     c = Cluster(tmp_path / "c", 3)
     try:
         c.init()
-        blocker = socket.socket()
-        blocker.bind(("127.0.0.1", c.base_port + 1))
-        blocker.listen()
-        try:
-            started = time.monotonic()
-            done = cli("consortium", "up", c.root, "--timeout", "10")
-            took = time.monotonic() - started
-        finally:
-            blocker.close()
-        busy = next(n for n in c.names if c.url(n).endswith(f":{c.base_port + 1}"))
+        busy = c.names[1]
+        config = json.loads(c.config_path(busy).read_text())
+        config["genesis"] = "missing-genesis.json"
+        c.config_path(busy).write_text(json.dumps(config))
+        started = time.monotonic()
+        done = cli("consortium", "up", c.root, "--timeout", "10")
+        took = time.monotonic() - started
         log = c.root / "logs" / f"{busy}.log"
-        assert "address already in use" in log.read_text()
+        assert "cannot read genesis file" in log.read_text()
         assert done.returncode == 2, done.stderr
         assert f"node {busy} exited at start" in done.stderr, done.stderr
         assert str(log) in done.stderr
@@ -220,6 +218,26 @@ def test_up_reports_a_node_that_exits_at_start(tmp_path):
         row = next(r for r in rows if r["name"] == busy)
         assert code == 1 and row["up"] is False
         assert row["pid"] is None, f"status reports dead {busy} as running: {row}"
+    finally:
+        c.close()
+
+
+def test_up_refuses_a_port_in_use_before_starting_anything(tmp_path):
+    """A port taken by another program is named before any node starts."""
+    c = Cluster(tmp_path / "c", 3)
+    try:
+        c.init()
+        blocker = socket.socket()
+        blocker.bind(("127.0.0.1", c.base_port + 1))
+        blocker.listen()
+        try:
+            done = cli("consortium", "up", c.root, "--timeout", "10")
+        finally:
+            blocker.close()
+        assert done.returncode == 2
+        assert f"port {c.base_port + 1}" in done.stderr and "in use" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not list((c.root / "run").glob("*.pid")), "a node was started anyway"
     finally:
         c.close()
 

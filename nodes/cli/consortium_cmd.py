@@ -13,6 +13,7 @@ from nodes.cli.output import EXIT_FAILED, console, emit_json, fail, handle_error
 from nodes.consortium import processes
 from nodes.consortium.init import DEFAULT_BASE_PORT, init_consortium
 from nodes.consortium.layout import Layout
+from nodes.consortium.ports import port_free
 from nodes.consortium.status import consortium_status, node_status
 
 app = typer.Typer(help="Run a local consortium of validator nodes.", no_args_is_help=True)
@@ -63,11 +64,14 @@ def up(
     """Start every node of FOLDER that is not running; wait until all answer."""
     layout = Layout(folder)
     configs = layout.configs()
+    missing = [c for c in configs if processes.running(layout, c.name) is None]
+    for c in missing:
+        if not port_free(c.host, c.port):
+            fail(f"{c.name}: port {c.port} on {c.host} is in use by another program")
     started = []
-    for c in configs:
-        if processes.running(layout, c.name) is None:
-            processes.start(layout, c.name)
-            started.append(c.name)
+    for c in missing:
+        processes.start(layout, c.name)
+        started.append(c.name)
     deadline = time.monotonic() + timeout
     rows = consortium_status(layout)
     while not all(r["up"] for r in rows):

@@ -8,7 +8,8 @@ import socket
 from ledger.errors import LedgerError
 
 
-def _free(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on ``host``:``port`` now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -23,6 +24,6 @@ def free_base_port(count: int, host: str = "127.0.0.1", preferred: int = 7101) -
     random one below the ephemeral range."""
     candidates = [preferred] + [random.randrange(20_000, 30_000) for _ in range(50)]
     for base in candidates:
-        if all(_free(host, base + i) for i in range(count)):
+        if all(port_free(host, base + i) for i in range(count)):
             return base
     raise LedgerError(f"no {count} consecutive free ports found on {host}")
