@@ -14,7 +14,7 @@ from nodes.consortium import processes
 from nodes.consortium.init import DEFAULT_BASE_PORT, init_consortium
 from nodes.consortium.layout import Layout
 from nodes.consortium.ports import port_free
-from nodes.consortium.status import consortium_status, node_status
+from nodes.consortium.status import consortium_status
 
 app = typer.Typer(help="Run a local consortium of validator nodes.", no_args_is_help=True)
 
@@ -136,6 +136,3 @@ def _names_if_any(folder: Path) -> list[str]:
         return Layout(folder).node_names()
     except Exception:
         return []
-
-
-__all__ = ["app", "node_status"]

@@ -35,10 +35,6 @@ class PeerClient:
         self.up = False
         self.height = 0
 
-    async def post(self, path: str, payload: Any, *, retries: int = len(RETRY_DELAYS)) -> Any:
-        """POST ``payload`` as signed JSON; the decoded answer, or None on failure."""
-        return await self.post_raw(path, _encode(payload), retries=retries)
-
     async def post_raw(self, path: str, body: bytes, *, retries: int = len(RETRY_DELAYS)) -> Any:
         """POST already encoded JSON ``body``, signed; the decoded answer, or None."""
         for attempt in range(retries + 1):
@@ -105,7 +101,3 @@ def _decode(content: bytes) -> Any:
         return json.loads(content)
     except (ValueError, RecursionError):
         return None
-
-
-def _encode(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()

@@ -30,10 +30,10 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
 
-def problem_response(
+def problem_body(
     status: int, title: str, detail: str, instance: str | None = None, **extra: Any
-) -> JSONResponse:
-    """The problem-details response."""
+) -> dict[str, Any]:
+    """The problem-details object."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + title.lower().replace(" ", "-"),
         "title": title,
@@ -43,17 +43,29 @@ def problem_response(
     if instance:
         body["instance"] = instance
     body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    """The problem-details response."""
+    body = problem_body(status, title, detail, instance, **extra)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
 def refused_problem(refused: Refused) -> dict[str, Any]:
     """A mempool refusal as a problem object (for batch answers)."""
-    return {
-        "type": TYPE_BASE + refused.title.lower().replace(" ", "-"),
-        "title": refused.title,
-        "status": refused.status,
-        "detail": refused.detail,
-    }
+    return problem_body(refused.status, refused.title, refused.detail)
+
+
+# The core's typed errors, most specific first: (class, status, title).
+_LEDGER_ERRORS: tuple[tuple[type[LedgerError], int, str], ...] = (
+    (NotFoundError, 404, "not found"),
+    (SignatureError, 403, "bad signature"),
+    (ValidationError, 400, "invalid request"),
+    (LedgerError, 422, "unprocessable"),
+)
 
 
 def install(app: FastAPI) -> None:
@@ -67,21 +79,10 @@ def install(app: FastAPI) -> None:
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, request.url.path)
 
-    @app.exception_handler(NotFoundError)
-    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
-        return problem_response(404, "not found", str(exc), request.url.path)
-
-    @app.exception_handler(SignatureError)
-    async def _signature(request: Request, exc: SignatureError) -> JSONResponse:
-        return problem_response(403, "bad signature", str(exc), request.url.path)
-
-    @app.exception_handler(ValidationError)
-    async def _invalid(request: Request, exc: ValidationError) -> JSONResponse:
-        return problem_response(400, "invalid request", str(exc), request.url.path)
-
     @app.exception_handler(LedgerError)
     async def _ledger(request: Request, exc: LedgerError) -> JSONResponse:
-        return problem_response(422, "unprocessable", str(exc), request.url.path)
+        status, title = next((s, t) for cls, s, t in _LEDGER_ERRORS if isinstance(exc, cls))
+        return problem_response(status, title, str(exc), request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, exc: RequestValidationError) -> JSONResponse:
