@@ -8,6 +8,7 @@ contract. Contracts import ``ledger`` only.
 from contracts.base import Contract, NotPermitted, Rejection, StateView, TxContext
 from contracts.evidence import Evidence, lookup_digest, lookup_redeposit
 from contracts.registry import BlockEffects, Registry, default_registry, rejected_key
+from contracts.traceability import Traceability
 
 __all__ = [
     "BlockEffects",
@@ -17,6 +18,7 @@ __all__ = [
     "Registry",
     "Rejection",
     "StateView",
+    "Traceability",
     "TxContext",
     "default_registry",
     "lookup_digest",

@@ -21,7 +21,10 @@ from typing import Any
 
 from contracts.base import Contract, NotPermitted, Rejection, StateView, TxContext
 from contracts.evidence import Evidence
+from contracts.membership import Membership
+from contracts.traceability import Traceability
 from ledger.canonical import canonical
+from ledger.model.genesis import Genesis
 from ledger.model.transaction import SignedTransaction
 from ledger.store.store import StateWrite
 
@@ -160,6 +163,8 @@ def _prefetch(
     prefetch(wanted)
 
 
-def default_registry() -> Registry:
-    """The contracts this release ships: ``evidence``."""
-    return Registry([Evidence()])
+def default_registry(genesis: Genesis) -> Registry:
+    """The contracts this release ships, for the chain ``genesis`` starts: ``evidence``,
+    ``membership`` (which needs genesis's organisations and validators) and
+    ``traceability``."""
+    return Registry([Evidence(), Membership(genesis), Traceability()])

@@ -26,7 +26,7 @@ from ledger.errors import LedgerError
 from ledger.merkle import leaf_hash
 from ledger.merkle_log import Frontier
 from ledger.model.block import BlockHeader, tx_root
-from ledger.model.genesis import Genesis
+from ledger.model.genesis import Genesis, Organisation
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
 from ledger.store.snapshot import Snapshot
@@ -87,14 +87,24 @@ class _Fault(Exception):
         self.finding = finding
 
 
+MemberLookup = Callable[[int, str], tuple[Organisation, bytes] | None]
+
+
 def audit_store(
-    store: Store, genesis: Genesis | None = None, progress: Progress | None = None
+    store: Store,
+    genesis: Genesis | None = None,
+    progress: Progress | None = None,
+    members: MemberLookup | None = None,
 ) -> AuditReport:
     """Audit ``store`` against ``genesis`` (default: the genesis the store holds), in one
-    consistent snapshot of it."""
+    consistent snapshot of it. ``members(height, sender)`` names the organisation and
+    key of a sender in the block at ``height`` (default: genesis's members only; a chain
+    whose roster changed passes the roster's history)."""
     total = store.height()
+    trusted = genesis or store.genesis
     with store.snapshot() as snapshot:
-        auditor = _Auditor(snapshot, genesis or store.genesis, progress)
+        lookup = members or (lambda _height, sender: trusted.member(sender))
+        auditor = _Auditor(snapshot, trusted, progress, lookup)
         try:
             auditor.run(total)
         except _Fault as fault:
@@ -105,8 +115,14 @@ def audit_store(
 class _Auditor:
     PAGE = 500  # blocks read per query
 
-    def __init__(self, snapshot: Snapshot, genesis: Genesis, progress: Progress | None) -> None:
-        self.snap, self.genesis, self.progress = snapshot, genesis, progress
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        genesis: Genesis,
+        progress: Progress | None,
+        members: MemberLookup,
+    ) -> None:
+        self.snap, self.genesis, self.progress, self.members = snapshot, genesis, progress, members
         self.chain_id = genesis.chain_id
         self.validators = genesis.validator_set()
         self.report = AuditReport(chain_id=self.chain_id)
@@ -345,9 +361,9 @@ class _Auditor:
             raise fault(
                 "chain_id", "transaction is for another chain", self.chain_id, tx.tx.chain_id
             )
-        member = self.genesis.member(tx.tx.sender)
+        member = self.members(height, tx.tx.sender)
         if member is None:
-            raise fault("sender", "sender is not a member key in genesis", actual=tx.tx.sender)
+            raise fault("sender", "sender is not a member key of the roster", actual=tx.tx.sender)
         try:
             tx.verify_signature(member[1])
         except LedgerError as exc:

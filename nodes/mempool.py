@@ -98,6 +98,7 @@ class Mempool:
         self.registry = registry
         self.capacity = capacity
         self._committed = committed
+        # Member key id -> (organisation, public key): genesis's until ``set_members``.
         self._members: dict[str, tuple[Organisation, bytes]] = {
             key_id(public): (org, public) for org in genesis.organisations for public in org.keys
         }
@@ -108,6 +109,26 @@ class Mempool:
         self._removed = _Bounded(capacity)
         # Ids of transactions whose signature this node verified, pooled or not.
         self._verified = _Bounded(2 * capacity)
+
+    def set_members(self, members: dict[str, tuple[Organisation, bytes]]) -> int:
+        """Admit from now on the senders of ``members`` (key id -> organisation and key,
+        the roster after a membership change), and drop the pending transactions that
+        the new roster no longer allows (sender gone, or role taken away), so no block
+        proposes them. Return how many were dropped."""
+        with self._lock:
+            self._members = dict(members)
+            dropped = []
+            for tx_id, tx in self._pool.items():
+                member = self._members.get(tx.tx.sender)
+                try:
+                    if member is None:
+                        raise Refused(403, "not a member", "sender left the roster")
+                    self._check_call(tx, member[0])
+                except Refused:
+                    dropped.append(tx_id)
+            for tx_id in dropped:
+                del self._pool[tx_id]
+        return len(dropped)
 
     # ---- admission -----------------------------------------------------------
 
@@ -161,7 +182,8 @@ class Mempool:
                 403,
                 "not a member",
                 f"sender {_short(tx.tx.sender)} is not a member key of any organisation in "
-                "this chain's genesis; sign with a key genesis lists",
+                "this chain's roster; sign with a key of a member organisation "
+                "(GET /v1/members lists them)",
             )
         return member
 

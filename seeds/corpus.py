@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from ledger.canonical import sha256
+from seeds.manifest import manifest_entry
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,11 @@ class Document:
 
     @property
     def title(self) -> str:
-        """The first non-empty line of the text."""
+        """The headline the seed manifest records for these exact bytes under this name;
+        otherwise the first non-empty line of the text (else the file name)."""
+        entry = manifest_entry(self.name)
+        if entry is not None and entry.sha256 == self.sha256:
+            return entry.title
         text = self.data.decode("utf-8", errors="replace")
         return next((line.strip() for line in text.splitlines() if line.strip()), self.name)
 

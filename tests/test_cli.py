@@ -190,15 +190,26 @@ def test_consortium_demo_runs_three_nodes_and_leaves_none(tmp_path):
     result = run("demo", "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     for said in (
-        "receipt verified offline",
-        "not anchored",
+        "VERIFIED offline",
+        "NOT ANCHORED",
+        "paragraph 3 (line 5)",
+        "fact proven offline",
+        "organisations admitted by membership votes",
+        "exported from Quanzhou to Singapore",
+        "refused, as the rules require",
+        "recall impact",
         "kill -9",
         "restarted and caught up",
         "audit clean",
+        "every check came out as expected",
         "all nodes stopped",
     ):
         assert said in result.stdout, said
     assert len(list((out / "receipts").glob("*.json"))) == 5
+    assert len(list((out / "exports").glob("*.prov.json"))) == 2
+    assert len(list((out / "exports").glob("*.epcis.jsonld"))) == 2
+    trust = json.loads((out / "trust.json").read_text())
+    assert {"greenfarm", "sg-energy"} <= {o["name"] for o in trust["organisations"]}
     assert not list((out / "run").glob("*.pid"))
     for log in (out / "logs").glob("*.log"):
         assert "started at height" in log.read_text()
@@ -209,6 +220,9 @@ def test_consortium_demo_runs_three_nodes_and_leaves_none(tmp_path):
         except OSError:
             continue
         assert str(out).encode() not in cmd, f"process {pid} outlived the demo"
+    fact = next((out / "proofs").glob("*.json"))
+    proven = run("verify-fact", str(fact), "--trust", str(out / "trust.json"))
+    assert proven.returncode == 0 and "VERIFIED" in proven.stdout
     receipt = sorted((out / "receipts").glob("*.json"))[0]
     ok = run("verify-receipt", str(receipt), "--trust", str(out / "trust.json"))
     assert ok.returncode == 0 and "VERIFIED" in ok.stdout

@@ -117,7 +117,7 @@ def _lifecycle(c: Cluster, tmp_path: Path) -> None:
         assert a["height"] >= 1 and len(a["tx_id"]) == 64
     table = cli("anchor", SEEDS[0], "--consortium", c.root)  # a re-deposit, as a person sees it
     assert table.returncode == 0, table.stderr
-    assert "committed" in table.stdout and SEEDS[0].name[:10] in table.stdout
+    assert "re-deposit" in table.stdout and SEEDS[0].name[:10] in table.stdout
 
     # status: every node at the same height; head is the block hash at that height.
     top = max(a["height"] for a in answer["anchors"])
@@ -137,7 +137,8 @@ def _lifecycle(c: Cluster, tmp_path: Path) -> None:
     changed.write_bytes(SEEDS[0].read_bytes() + b" ")
     bad = cli("verify", changed, "--consortium", c.root)
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "NOT VERIFIED" in bad.stderr and "no anchor" in bad.stderr
+    assert "NOT ANCHORED" in bad.stderr and "no anchor" in bad.stderr
+    assert "It resembles the anchored document" in bad.stdout
 
     # the first node down: anchor and verify fail over to the others.
     c.kill(first)

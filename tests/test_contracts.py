@@ -31,6 +31,7 @@ from ledger.store import StateWrite
 from tests.conftest import Consortium, make_consortium
 
 TIME = "2026-03-01T12:00:00.000000Z"
+GENESIS = make_consortium().genesis
 
 
 class DictView:
@@ -66,7 +67,7 @@ def apply(
     registry: Registry | None = None,
 ) -> BlockEffects:
     items = [(tx, context(c, tx, first_index + i, height)) for i, tx in enumerate(txs)]
-    effects = (registry or default_registry()).apply_block(view, items)
+    effects = (registry or default_registry(c.genesis)).apply_block(view, items)
     view.commit(effects)
     return effects
 
@@ -80,39 +81,41 @@ def reason(call: Any, *args: Any) -> str:
 # ---- admission ---------------------------------------------------------------
 
 
-def test_default_registry_ships_evidence() -> None:
-    registry = default_registry()
-    assert registry.names() == ["evidence"]
+def test_default_registry_ships_evidence_and_membership() -> None:
+    registry = default_registry(GENESIS)
+    assert {"evidence", "membership"} <= set(registry.names())
     assert registry.roles_allowed("evidence", "anchor") == ANCHOR_ROLES
     expected = {"producer", "processor", "carrier", "retailer", "regulator", "notary"}
     assert expected == ANCHOR_ROLES
 
 
 def test_unknown_contract_lists_known_ones() -> None:
-    why = reason(default_registry().admit, "payroll", "pay", {}, ["producer"])
+    why = reason(default_registry(GENESIS).admit, "payroll", "pay", {}, ["producer"])
     assert "unknown contract 'payroll'" in why
-    assert "known: evidence" in why
+    assert "known: evidence, membership" in why
 
 
 def test_unknown_action_lists_known_ones() -> None:
-    why = reason(default_registry().admit, "evidence", "burn", {}, ["producer"])
+    why = reason(default_registry(GENESIS).admit, "evidence", "burn", {}, ["producer"])
     assert "unknown action 'burn'" in why
     assert "known: anchor" in why
-    assert reason(default_registry().roles_allowed, "evidence", "burn") == why
+    assert reason(default_registry(GENESIS).roles_allowed, "evidence", "burn") == why
 
 
 @pytest.mark.parametrize("roles", [["auditor"], [], ["auditor", "guest"]])
 def test_role_not_allowed(roles: list[str]) -> None:
     args = {"sha256": digest(), "size": 1}
     with pytest.raises(NotPermitted) as info:
-        default_registry().admit("evidence", "anchor", args, roles)
+        default_registry(GENESIS).admit("evidence", "anchor", args, roles)
     why = info.value.reason
     assert f"role(s) {', '.join(roles) or 'none'} may not call evidence.anchor" in why
     assert "(allowed: carrier, notary, processor, producer, regulator, retailer)" in why
 
 
 def test_any_allowed_role_suffices() -> None:
-    default_registry().admit("evidence", "anchor", {"sha256": digest(), "size": 1}, ["x", "notary"])
+    default_registry(GENESIS).admit(
+        "evidence", "anchor", {"sha256": digest(), "size": 1}, ["x", "notary"]
+    )
 
 
 GOOD = "ab" * 32
@@ -148,7 +151,7 @@ GOOD = "ab" * 32
     ],
 )
 def test_bad_args(args: dict[str, Any], expected: str) -> None:
-    why = reason(default_registry().admit, "evidence", "anchor", args, ["producer"])
+    why = reason(default_registry(GENESIS).admit, "evidence", "anchor", args, ["producer"])
     assert expected in why
     assert why.startswith("evidence.anchor")
 
@@ -171,12 +174,12 @@ def test_args_not_an_object() -> None:
 def test_good_args(extra: dict[str, Any]) -> None:
     for size in (0, 1, 2**53 - 1):
         args = {"sha256": GOOD, "size": size, **extra}
-        default_registry().admit("evidence", "anchor", args, ["regulator"])
+        default_registry(GENESIS).admit("evidence", "anchor", args, ["regulator"])
 
 
 def test_good_args_still_need_a_role() -> None:
     with pytest.raises(NotPermitted):
-        default_registry().admit("evidence", "anchor", {"sha256": GOOD, "size": 0}, [])
+        default_registry(GENESIS).admit("evidence", "anchor", {"sha256": GOOD, "size": 0}, [])
 
 
 # ---- the evidence contract over blocks ----------------------------------------
@@ -195,6 +198,11 @@ def test_anchor_then_lookup() -> None:
         "size": 1234,
         "title": "Bill of lading",
         "media_type": "application/pdf",
+        "extractor": None,
+        "facts_root": None,
+        "facts_count": None,
+        "chunks_root": None,
+        "chunks": [],
         "depositor": "org1",
         "sender": c.members[1].key_id,
         "tx_id": tx.tx_id,
@@ -202,8 +210,10 @@ def test_anchor_then_lookup() -> None:
         "height": 3,
         "time": TIME,
         "redeposits": 0,
+        "facts_published": False,
     }
-    assert effects.writes == (StateWrite("evidence", f"doc/{d}", record, 7),)
+    assert effects.writes[0] == StateWrite("evidence", f"doc/{d}", record, 7)
+    assert [w.key.split("/")[0] for w in effects.writes] == ["doc", "depositor", "title"]
     assert lookup_digest(view, digest()) is None
 
 
@@ -247,8 +257,16 @@ def test_redeposit_points_to_the_first_and_bumps_the_count() -> None:
         "time": TIME,
         "title": "copy",
         "media_type": "text/plain",
+        "extractor": None,
+        "facts_root": None,
+        "facts_count": None,
+        "chunks_root": None,
     }
-    assert {w.key for w in effects.writes} == {f"doc/{d}", f"redeposit/{again.tx_id}"}
+    assert {w.key for w in effects.writes} == {
+        f"doc/{d}",
+        f"redeposit/{again.tx_id}",
+        f"depositor/org1/{d}",
+    }
     assert all(w.contract == "evidence" and w.log_index == 1 for w in effects.writes)
 
     third = c.tx(2, sha256=d, size=10)
@@ -287,8 +305,10 @@ def test_two_anchors_of_one_digest_in_one_block_first_wins() -> None:
     assert effects.rejected == {}
     assert [(w.key, w.log_index) for w in effects.writes] == [
         (f"doc/{d}", 4),
+        (f"depositor/org2/{d}", 4),
         (f"redeposit/{second.tx_id}", 5),
         (f"doc/{d}", 5),
+        (f"depositor/org0/{d}", 5),
     ]
     record = lookup_digest(view, d)
     assert record is not None
@@ -321,6 +341,7 @@ def test_rejected_tx_changes_nothing_and_the_block_goes_on() -> None:
         ("ledger", 0),
         ("ledger", 1),
         ("evidence", 2),
+        ("evidence", 2),
     ]
     assert lookup_digest(view, good_digest) is not None
 
@@ -329,7 +350,7 @@ def test_apply_block_checks_roles_too() -> None:
     c = make_consortium()
     tx = c.tx(0, sha256=digest(), size=1)
     ctx = TxContext(tx.tx_id, 0, 1, TIME, tx.tx.sender, "outsiders", ("auditor",))
-    effects = default_registry().apply_block(DictView(), [(tx, ctx)])
+    effects = default_registry(GENESIS).apply_block(DictView(), [(tx, ctx)])
     assert "role(s) auditor may not call evidence.anchor" in effects.rejected[tx.tx_id]
     assert [w.contract for w in effects.writes] == ["ledger"]
 
@@ -338,7 +359,7 @@ def test_context_must_match_its_transaction() -> None:
     c = make_consortium()
     a, b = c.tx(0, sha256=digest(), size=1), c.tx(0, sha256=digest(), size=1)
     with pytest.raises(ValueError, match="context of transaction"):
-        default_registry().apply_block(DictView(), [(a, context(c, b, 0))])
+        default_registry(GENESIS).apply_block(DictView(), [(a, context(c, b, 0))])
 
 
 def test_same_block_same_writes() -> None:

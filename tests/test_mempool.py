@@ -25,7 +25,7 @@ def nothing_committed(tx_ids: Sequence[bytes]) -> set[bytes]:
 
 
 def pool_for(c: Consortium, capacity: int = 50_000, committed: Any = nothing_committed) -> Mempool:
-    return Mempool(c.genesis, default_registry(), committed, capacity=capacity)
+    return Mempool(c.genesis, default_registry(c.genesis), committed, capacity=capacity)
 
 
 def anchor(c: Consortium, member: int = 0, **extra: Any) -> SignedTransaction:
@@ -189,7 +189,7 @@ def _auditor_chain() -> tuple[Genesis, SigningKey]:
 
 def test_role_not_allowed_is_403() -> None:
     genesis, member = _auditor_chain()
-    pool = Mempool(genesis, default_registry(), nothing_committed)
+    pool = Mempool(genesis, default_registry(genesis), nothing_committed)
     args = {"sha256": "11" * 32, "size": 1}
     tx = Transaction.new(member, genesis.chain_id, "evidence", "anchor", args).sign(member)
     r = refused(pool, tx.to_dict())

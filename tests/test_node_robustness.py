@@ -389,7 +389,7 @@ def test_deeply_nested_args_are_refused_400_not_an_internal_error():
     lets it escape, so ``POST /v1/transactions`` answers 500 "internal error" (and logs a
     traceback) instead of 400 "malformed transaction", and a whole batch fails."""
     c = make_consortium()
-    pool = Mempool(c.genesis, default_registry(), lambda ids: set())
+    pool = Mempool(c.genesis, default_registry(c.genesis), lambda ids: set())
     item = c.tx(0, sha256="ab" * 32, size=1).to_dict()
     item["tx"]["args"]["x"] = json.loads("[" * 600 + "]" * 600)
     (result,) = pool.admit_many([item])

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ledger.canonical import canonical, parse_time
@@ -64,6 +64,9 @@ class TxLocation:
 
 def _text(obj: Any) -> str:
     return canonical(obj).decode("utf-8")
+
+
+_LAST_CHAR = "\U0010ffff"  # sorts after every other character (the range bound of a prefix)
 
 
 class Store:
@@ -502,6 +505,26 @@ class Store:
                 )
                 found.update((r.key, json.loads(r.value)) for r in rows)
         return found
+
+    def state_prefix(
+        self, contract: str, prefix: str, limit: int = 100, after: str | None = None
+    ) -> list[tuple[str, Any]]:
+        """At most ``limit`` ``(key, value)`` pairs of ``contract`` whose key starts with
+        ``prefix`` and sorts after ``after`` (if given), in code-point order of the key
+        on every backend (so a page ends where the next begins)."""
+        key = t.state.c.key
+        with self.engine.connect() as conn:
+            ordered = key.collate("C") if conn.dialect.name == "postgresql" else key
+            query = select(key, t.state.c.value).where(
+                t.state.c.contract == contract,
+                ordered >= prefix,
+                ordered < prefix + _LAST_CHAR,
+                func.substr(key, 1, len(prefix)) == prefix,
+            )
+            if after is not None:
+                query = query.where(ordered > after)
+            rows = conn.execute(query.order_by(ordered).limit(max(0, limit)))
+            return [(r.key, json.loads(r.value)) for r in rows]
 
     def history(self, contract: str, key: str) -> list[tuple[int, int, Any]]:
         """Every write to ``(contract, key)`` as ``(height, log_index, value)``, oldest first."""

@@ -1,8 +1,7 @@
-"""``provledger anchor FILE... --consortium DIR``: anchor documents' SHA-256 digests."""
+"""``provledger anchor FILE... --consortium DIR``: anchor documents and their facts."""
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,22 +9,85 @@ import typer
 from rich.table import Table
 
 from contracts.registry import default_registry
-from ledger.canonical import sha256
-from ledger.model.transaction import Transaction
+from ledger.keys import SigningKey
+from ledger.model.transaction import SignedTransaction, Transaction
 from nodes.bootstrap import load_genesis
-from nodes.cli.output import EXIT_FAILED, console, emit_json, handle_errors
-from nodes.client import ConsortiumClient
+from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
+from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
+from nodes.documents import Described, describe
 from nodes.member import member_key
 
 
-def anchor_args(path: Path, data: bytes) -> dict[str, Any]:
-    """The ``evidence.anchor`` arguments for file ``path`` with content ``data``."""
-    args: dict[str, Any] = {"sha256": sha256(data).hex(), "size": len(data), "title": path.name}
-    media, _ = mimetypes.guess_type(path.name)
-    if media:
-        args["media_type"] = media
-    return args
+def anchor_files(
+    client: ConsortiumClient,
+    organisation: str,
+    key: SigningKey,
+    chain_id: str,
+    files: list[tuple[Path, Described]],
+    timeout: float,
+) -> list[dict[str, Any]]:
+    """Anchor each described file as ``organisation``, wait for the anchors, then publish
+    the facts of each document whose first anchor is this organisation's and whose facts
+    are not yet published; one result row per file."""
+    anchors = [
+        Transaction.new(key, chain_id, "evidence", "anchor", d.args).sign(key) for _, d in files
+    ]
+    for tx in anchors:
+        client.submit(tx)
+    rows = []
+    for (path, d), tx in zip(files, anchors, strict=True):
+        row = _row(path, d, tx, client.wait_committed(tx, timeout))
+        if row["applied"]:
+            first = client.request("GET", f"/v1/evidence/{row['sha256']}")["anchor"]
+            row["first"] = first["tx_id"] == tx.tx_id
+            row["facts_published"] = first["facts_published"]
+            # ours to publish: the first anchor is this organisation's, with these facts
+            row["publish"] = (
+                first["depositor"] == organisation
+                and first["facts_root"] == d.args.get("facts_root")
+                and not first["facts_published"]
+            )
+        rows.append(row)
+    publishing: list[tuple[dict[str, Any], SignedTransaction]] = []
+    for row, (_, d) in zip(rows, files, strict=True):
+        if row.get("publish") and d.facts:
+            args = {"sha256": d.args["sha256"], "facts": d.facts}
+            tx = Transaction.new(key, chain_id, "evidence", "publish_facts", args).sign(key)
+            publishing.append((row, tx))
+    submitted = []
+    for row, tx in publishing:
+        try:
+            client.submit(tx)
+        except ApiProblem as exc:
+            row["reason"] = f"facts not published: {exc}"
+            continue
+        submitted.append((row, tx))
+    for row, tx in submitted:
+        st = client.wait_committed(tx, timeout)
+        outcome = st.get("outcome", {})
+        row["facts_published"] = st["status"] == "committed" and outcome.get("applied", False)
+        if not row["facts_published"]:
+            row["reason"] = f"facts not published: {outcome.get('reason') or st.get('reason')}"
+    return rows
+
+
+def _row(path: Path, d: Described, tx: SignedTransaction, st: dict[str, Any]) -> dict[str, Any]:
+    outcome = st.get("outcome", {})
+    return {
+        "file": str(path),
+        "sha256": d.args["sha256"],
+        "tx_id": tx.tx_id,
+        "status": st["status"],
+        "height": st.get("height"),
+        "applied": outcome.get("applied", False),
+        "first": False,
+        "facts": d.args.get("facts_count", 0),
+        "chunks": len(d.args.get("chunks", [])),
+        "facts_published": False,
+        "reason": outcome.get("reason") or st.get("reason"),
+        "notes": list(d.notes),
+    }
 
 
 @handle_errors
@@ -36,49 +98,55 @@ def anchor(
         str | None,
         typer.Option("--as", help="Organisation to deposit as (default: the first allowed)."),
     ] = None,
+    facts: Annotated[
+        bool, typer.Option(help="Extract, anchor and publish the facts of text files.")
+    ] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each commit.")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Anchor each FILE's SHA-256 and size; wait until committed; print height and tx id.
+    """Anchor each FILE: SHA-256, size, title, media type, paragraph hashes and, for text,
+    the Merkle root of its extracted facts; then publish those facts.
 
-    Exit 0 only when every anchor is committed and applied.
+    Waits until committed. Exit 0 only when every anchor (and its facts) is applied.
     """
     layout = Layout(consortium)
     genesis = load_genesis(layout.genesis)
-    allowed = default_registry().roles_allowed("evidence", "anchor")
+    allowed = default_registry(genesis).roles_allowed("evidence", "anchor")
     org, key = member_key(layout, genesis, org, allowed)
-    txs = []
-    for path in files:
-        data = path.read_bytes()
-        tx = Transaction.new(key, genesis.chain_id, "evidence", "anchor", anchor_args(path, data))
-        txs.append((path, tx.sign(key)))
-    rows = []
+    described = [(path, describe(path, path.read_bytes(), with_facts=facts)) for path in files]
     with ConsortiumClient([c.url for c in layout.configs()]) as client:
-        for _, tx in txs:
-            client.submit(tx)
-        for path, tx in txs:
-            st = client.wait_committed(tx, timeout)
-            rows.append(
-                {
-                    "file": str(path),
-                    "sha256": tx.tx.args["sha256"],
-                    "tx_id": tx.tx_id,
-                    "status": st["status"],
-                    "height": st.get("height"),
-                    "applied": st.get("outcome", {}).get("applied", False),
-                    "reason": st.get("outcome", {}).get("reason") or st.get("reason"),
-                }
-            )
-    ok = all(r["status"] == "committed" and r["applied"] for r in rows)
+        rows = anchor_files(client, org, key, genesis.chain_id, described, timeout)
+    ok = all(
+        r["applied"] and (r["facts_published"] or not r["first"] or not r["facts"]) for r in rows
+    )
     if as_json:
         emit_json({"organisation": org, "anchors": rows, "ok": ok})
     else:
-        table = Table(title=f"anchored as {org}")
-        for col in ("file", "sha256", "height", "tx id", "status"):
-            table.add_column(col)
-        for r in rows:
-            state = "[green]committed[/]" if r["applied"] else f"[red]{r['reason']}[/]"
-            table.add_row(r["file"], r["sha256"][:16] + "…", str(r["height"]), r["tx_id"], state)
-        console.print(table)
+        _print(org, rows)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print(org: str, rows: list[dict[str, Any]]) -> None:
+    table = Table(title=f"anchored as {org}")
+    for col in ("file", "sha256", "height", "facts", "paragraphs", "status"):
+        table.add_column(col)
+    for r in rows:
+        if not r["applied"] or (r.get("publish") and not r["facts_published"]):
+            state = f"[red]{r['reason']}[/]"
+        elif not r["first"]:
+            state = "[yellow]re-deposit (already anchored)[/]"
+        else:
+            state = "[green]committed[/]"
+        table.add_row(
+            r["file"],
+            r["sha256"][:16] + "…",
+            str(r["height"]),
+            str(r["facts"]),
+            str(r["chunks"]),
+            state,
+        )
+    console.print(table)
+    for r in rows:
+        for note in r["notes"]:
+            err_console.print(f"[yellow]note:[/] {r['file']}: {note}", highlight=False)

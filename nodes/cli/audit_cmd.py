@@ -14,6 +14,7 @@ from nodes.bootstrap import load_genesis
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, fail, handle_errors
 from nodes.consortium.audit import audit_consortium
 from nodes.consortium.layout import Layout
+from nodes.roster import stored_members
 
 
 @handle_errors
@@ -51,13 +52,17 @@ def audit(
     assert db is not None
     trusted = load_genesis(genesis) if genesis else None
     with Store.open(db, trusted) as store:
+        members = stored_members(store, trusted or store.genesis)
         if as_json or not console.is_terminal:
-            report = audit_store(store, trusted)
+            report = audit_store(store, trusted, members=members)
         else:
             with Progress(console=err_console, transient=True) as bar:
                 task = bar.add_task("auditing blocks", total=store.height())
                 report = audit_store(
-                    store, trusted, lambda done, total: bar.update(task, completed=done)
+                    store,
+                    trusted,
+                    lambda done, total: bar.update(task, completed=done),
+                    members,
                 )
     source = str(genesis) if genesis else "the store's own genesis"
     if as_json:

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from nodes.cli.output import EXIT_FAILED, console, handle_errors
-from nodes.consortium_demo import run_consortium_demo
 from nodes.core_demo import run_core_demo
+from nodes.demo import run_consortium_demo
 
 
 @handle_errors
@@ -28,9 +28,15 @@ def demo(
         typer.Option("--core", help="Show the verifiable core in one process instead (no nodes)."),
     ] = False,
 ) -> None:
-    """Run a local three-node consortium: anchor the seed documents through it, verify a
-    receipt offline, show a modified copy is not anchored, kill a node and keep going,
-    restart it and watch it catch up, audit every node, stop them all."""
+    """Run a local three-node consortium and tell its story: anchor the five seed
+    documents with their facts, verify one offline, find the paragraph a tampered copy
+    changed, prove a fact without its document, admit organisations by vote, run the
+    oil and food traceability flows (with a recall) and export them, kill a node and
+    keep going, audit every node, stop them all.
+
+    Writes into DIR: trust.json, receipts/*.json, proofs/, tampered/, exports/*.epcis.jsonld
+    and exports/*.prov.json. Exit 0 when every check came out as expected.
+    """
     run_demo = run_core_demo if core else run_consortium_demo
     if out is None:
         with tempfile.TemporaryDirectory(prefix="provledger-demo-") as tmp:
@@ -42,7 +48,12 @@ def demo(
     else:
         out.mkdir(parents=True, exist_ok=True)
         ok = run_demo(out, console)
-        kept = "ledger.sqlite" if core else "nodes/*/ledger.sqlite, logs/"
+        kept = (
+            "ledger.sqlite"
+            if core
+            else "proofs/, tampered/, exports/*.epcis.jsonld, exports/*.prov.json, "
+            "nodes/*/ledger.sqlite, logs/"
+        )
         console.print(
             f"Kept in {out}: trust.json, genesis.json, keys/, receipts/*.json, {kept} "
             "(try `provledger verify-receipt` and `provledger audit`)."

@@ -1,44 +1,118 @@
-"""``provledger verify-receipt``: check a receipt offline against trust.json."""
+"""``provledger receipt`` and ``provledger verify-receipt``: fetch a document's receipt,
+and check a receipt offline against trust.json (with the file, if given)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from ledger.anchor_proof import verify_anchor
+from ledger.canonical import sha256
 from ledger.errors import ReceiptError
 from ledger.jsonfile import read_json
 from ledger.receipt import VerifiedReceipt, verify_receipt
 from ledger.trust import Trust
+from nodes.bootstrap import write_json
+from nodes.cli.diff_view import describe_differences, print_differences
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
+from nodes.client import ApiProblem, ConsortiumClient
+from nodes.consortium.layout import Layout
+
+
+def fetch_anchor(client: ConsortiumClient, digest: str) -> dict[str, Any] | None:
+    """The node's answer for an anchored digest (anchor record and receipt), or None."""
+    try:
+        return client.request("GET", f"/v1/evidence/{digest}")
+    except ApiProblem as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+@handle_errors
+def receipt_cmd(
+    file: Annotated[Path, typer.Argument(help="The anchored file.")],
+    consortium: Annotated[Path, typer.Option(help="The consortium folder.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the receipt.")],
+    trust: Annotated[
+        Path | None, typer.Option(help="trust.json to check against (default: DIR/trust.json).")
+    ] = None,
+) -> None:
+    """Fetch the receipt of FILE's anchor, check it locally, and write it to OUT.
+
+    The receipt alone proves, offline, who anchored these bytes, when and under which
+    validators' signatures. Exit 0 written; 1 not anchored or not verified.
+    """
+    layout = Layout(consortium)
+    anchor = Trust.load(trust or layout.trust)
+    data = file.read_bytes()
+    digest = sha256(data).hex()
+    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+        found = fetch_anchor(client, digest)
+    if found is None:
+        err_console.print(f"[bold red]NOT ANCHORED[/] {file}: no anchor of SHA-256 {digest}")
+        raise typer.Exit(EXIT_FAILED)
+    try:
+        check = verify_anchor(found["receipt"], anchor, data)
+        if not check.matches:
+            raise ReceiptError("the receipt anchors another digest or size than this file's")
+    except ReceiptError as exc:
+        err_console.print(f"[bold red]NOT VERIFIED[/] {file}: {exc}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from exc
+    write_json(out, found["receipt"])
+    console.print(
+        f"wrote {out}: {file} anchored by {check.receipt.organisation} at height "
+        f"{check.receipt.height} ({check.receipt.time})",
+        highlight=False,
+    )
 
 
 @handle_errors
 def verify_receipt_cmd(
     receipt: Annotated[Path, typer.Argument(help="A receipt JSON file.")],
-    trust: Annotated[Path, typer.Option(help="The consortium's trust.json.")],
+    file: Annotated[
+        Path | None, typer.Argument(help="The document, to check it is what was anchored.")
+    ] = None,
+    trust: Annotated[Path, typer.Option(help="The consortium's trust.json.")] = Path("trust.json"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Verify a receipt offline against trust.json.
+    """Verify a receipt offline against trust.json, and that FILE (if given) is exactly
+    the document it anchors; for a changed copy, name the paragraphs that differ.
 
     Needs nothing but the consortium's public keys: no server, no database.
     Exit 0 verified, 1 not verified.
     """
     anchor = Trust.load(trust)
     data = read_json(receipt, "receipt file")
+    content = file.read_bytes() if file is not None else None
     try:
-        result = verify_receipt(data, anchor)
+        if content is None:
+            result = verify_receipt(data, anchor)
+        else:
+            check = verify_anchor(data, anchor, content)
+            result = check.receipt
     except ReceiptError as exc:
         if as_json:
             emit_json({"verified": False, "reason": str(exc)})
         else:
             err_console.print(f"[bold red]NOT VERIFIED[/] {receipt}: {exc}", highlight=False)
         raise typer.Exit(EXIT_FAILED) from exc
+    if content is not None and file is not None and not check.matches:
+        why = f"{file} is not the document this receipt anchors (SHA-256 or size differ)"
+        if as_json:
+            found = describe_differences(content, check.differences)
+            emit_json({"verified": False, "reason": why, "differences": found, **summary(result)})
+        else:
+            err_console.print(f"[bold red]NOT VERIFIED[/] {why}", highlight=False)
+            print_differences(content, check.differences, str(file))
+        raise typer.Exit(EXIT_FAILED)
     if as_json:
         emit_json({"verified": True, **summary(result)})
     else:
-        print_verified(result, str(receipt))
+        label = f"{receipt}" + (f" for {file}" if file is not None else "")
+        print_verified(result, label)
 
 
 def summary(v: VerifiedReceipt) -> dict[str, object]:

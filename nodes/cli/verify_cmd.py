@@ -1,59 +1,140 @@
-"""``provledger verify FILE --consortium DIR``: prove a file was anchored, offline-checked."""
+"""``provledger verify FILE --consortium DIR``: was this exact file anchored? If not,
+which anchored document does it resemble, and which paragraphs differ?"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from ledger.anchor_proof import AnchorCheck, verify_anchor
 from ledger.canonical import sha256
 from ledger.errors import ReceiptError
-from ledger.receipt import verify_receipt
 from ledger.trust import Trust
-from nodes.cli.output import EXIT_FAILED, emit_json, err_console, handle_errors
-from nodes.cli.receipt_cmd import print_verified, summary
-from nodes.client import ApiProblem, ConsortiumClient
+from nodes.cli.diff_view import describe_differences, print_differences
+from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
+from nodes.cli.receipt_cmd import fetch_anchor, print_verified, summary
+from nodes.client import ConsortiumClient
 from nodes.consortium.layout import Layout
+from nodes.documents import describe
+
+
+def resembling(client: ConsortiumClient, file: Path, data: bytes) -> dict[str, Any] | None:
+    """The anchored document a changed copy most resembles: the one sharing most of its
+    paragraphs, if it shares at least half of the anchored ones or has the same title."""
+    args = describe(file, data, with_facts=False).args
+    query = {"title": args["title"], "chunks": args.get("chunks", [])}
+    for candidate in client.request("POST", "/v1/evidence/similar", json=query)["candidates"]:
+        most = 2 * candidate["shared_chunks"] >= max(1, candidate["anchored_chunks"])
+        if candidate["same_title"] or most:
+            return candidate
+    return None
 
 
 @handle_errors
 def verify(
     file: Annotated[Path, typer.Argument(help="The file to check.")],
     consortium: Annotated[Path, typer.Option(help="The consortium folder.")],
+    trust: Annotated[
+        Path | None, typer.Option(help="trust.json to verify against (default: DIR/trust.json).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Fetch the receipt of FILE's SHA-256 and verify it locally against DIR/trust.json.
+    """Verify FILE: who deposited it, when (consensus time), at which height, and which
+    validators signed, checked locally against trust.json.
 
-    Exit 0 verified; 1 not anchored or not verified.
+    If FILE is not anchored, name the anchored document it resembles (same title or most
+    of the same paragraphs) and the paragraphs that differ. Exit 0 verified; 1 not.
     """
     layout = Layout(consortium)
-    trust = Trust.load(layout.trust)
+    anchor = Trust.load(trust or layout.trust)
     data = file.read_bytes()
     digest = sha256(data).hex()
     with ConsortiumClient([c.url for c in layout.configs()]) as client:
+        found = fetch_anchor(client, digest)
+        near = None if found else resembling(client, file, data)
+        near_receipt = fetch_anchor(client, near["sha256"]) if near else None
+    if found is not None:
         try:
-            found = client.request("GET", f"/v1/evidence/{digest}")
-        except ApiProblem as exc:
-            if exc.status != 404:
-                raise
-            _not_verified(as_json, file, f"no anchor of SHA-256 {digest} on the ledger", digest)
+            check = verify_anchor(found["receipt"], anchor, data)
+            if not check.matches:
+                raise ReceiptError("the receipt anchors another digest or size than this file's")
+        except ReceiptError as exc:
+            _refuse(as_json, file, digest, f"receipt does not verify: {exc}")
+        _verified(as_json, file, digest, check, found["anchor"])
+        return
+    why = f"no anchor of SHA-256 {digest} on the ledger"
+    if near_receipt is None:
+        _refuse(as_json, file, digest, why)
     try:
-        result = verify_receipt(found["receipt"], trust)
-        args = result.entry.tx.args
-        if (result.entry.tx.contract, result.entry.tx.action) != ("evidence", "anchor"):
-            raise ReceiptError("the receipt is not of an evidence anchor")
-        if args.get("sha256") != digest or args.get("size") != len(data):
-            raise ReceiptError("the receipt anchors another digest or size than this file's")
-    except (ReceiptError, KeyError, TypeError) as exc:
-        _not_verified(as_json, file, f"receipt does not verify: {exc}", digest)
+        check = verify_anchor(near_receipt["receipt"], anchor, data)
+    except ReceiptError as exc:
+        _refuse(as_json, file, digest, f"{why}; a similar anchor does not verify: {exc}")
+    _differs(as_json, file, digest, data, check, why)
+
+
+def _verified(
+    as_json: bool, file: Path, digest: str, check: AnchorCheck, record: dict[str, Any]
+) -> None:
+    extra = {
+        "title": record.get("title"),
+        "facts": record.get("facts_count"),
+        "facts_published": record.get("facts_published"),
+        "redeposits": record.get("redeposits"),
+    }
     if as_json:
-        emit_json({"verified": True, "file": str(file), "sha256": digest, **summary(result)})
-    else:
-        print_verified(result, f"{file} (SHA-256 {digest})")
+        emit_json(
+            {
+                "verified": True,
+                "file": str(file),
+                "sha256": digest,
+                **extra,
+                **summary(check.receipt),
+            }
+        )
+        return
+    print_verified(check.receipt, f"{file} (SHA-256 {digest})")
+    console.print(
+        f"  title: {extra['title']}\n  facts anchored: {extra['facts'] or 0}"
+        f" ({'published' if extra['facts_published'] else 'not published'});"
+        f" re-deposits: {extra['redeposits']}",
+        highlight=False,
+    )
 
 
-def _not_verified(as_json: bool, file: Path, why: str, digest: str) -> None:
+def _differs(
+    as_json: bool, file: Path, digest: str, data: bytes, check: AnchorCheck, why: str
+) -> NoReturn:
+    original = check.args
+    if as_json:
+        emit_json(
+            {
+                "verified": False,
+                "file": str(file),
+                "sha256": digest,
+                "reason": why,
+                "resembles": {
+                    "sha256": original["sha256"],
+                    "title": original.get("title"),
+                    **summary(check.receipt),
+                },
+                "differences": describe_differences(data, check.differences),
+            }
+        )
+        raise typer.Exit(EXIT_FAILED)
+    err_console.print(f"[bold red]NOT ANCHORED[/] {file}: {why}", highlight=False)
+    console.print(
+        f"It resembles the anchored document [bold]{original.get('title')}[/] "
+        f"(SHA-256 {original['sha256'][:16]}…), deposited by {check.receipt.organisation} at "
+        f"height {check.receipt.height} ({check.receipt.time}); its receipt verifies.",
+        highlight=False,
+    )
+    print_differences(data, check.differences, str(file))
+    raise typer.Exit(EXIT_FAILED)
+
+
+def _refuse(as_json: bool, file: Path, digest: str, why: str) -> NoReturn:
     if as_json:
         emit_json({"verified": False, "file": str(file), "sha256": digest, "reason": why})
     else:

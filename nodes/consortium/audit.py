@@ -16,6 +16,7 @@ from ledger.errors import LedgerError
 from ledger.store import Store
 from nodes.bootstrap import load_genesis
 from nodes.consortium.layout import Layout
+from nodes.roster import stored_members
 
 
 @dataclass
@@ -61,7 +62,10 @@ def audit_consortium(
             except LedgerError as exc:
                 result.unreadable[config.name] = str(exc)
                 continue
-            result.reports[config.name] = audit_store(stores[config.name], genesis)
+            store = stores[config.name]
+            result.reports[config.name] = audit_store(
+                store, genesis, members=stored_members(store, genesis)
+            )
         result.divergence = _compare(result.reports, stores)
     finally:
         for store in stores.values():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.base import TxContext
+from contracts.membership import current_roster
 from contracts.registry import BlockEffects, Registry
 from ledger.model.block import Block
 from ledger.model.vote import CommitCertificate
@@ -39,11 +40,14 @@ class StoreView:
 
 
 def contexts(store: Store, block: Block) -> list[TxContext]:
-    """The context each transaction of ``block`` is applied in."""
+    """The context each transaction of ``block`` is applied in: its sender resolved
+    against the roster stored before the block (a membership change takes effect from
+    the next block)."""
     header = block.header
+    members = current_roster(StoreView(store), store.genesis).members()
     out = []
     for i, tx in enumerate(block.transactions):
-        member = store.genesis.member(tx.tx.sender)
+        member = members.get(tx.tx.sender)
         org = member[0] if member else None
         out.append(
             TxContext(

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from contracts.membership import CONTRACT as MEMBERSHIP
+from contracts.membership import Roster, current_roster
 from contracts.registry import BlockEffects, default_registry
 from ledger.checkpoint import assemble_checkpoint, checkpoint_of_header, cosign, verify_cosignature
 from ledger.errors import LedgerError, NotFoundError, StoreError, ValidationError
@@ -56,7 +58,7 @@ from nodes.peer.wire import (
     sign_proposal,
     verify_proposal,
 )
-from nodes.runtime.apply import store_block
+from nodes.runtime.apply import StoreView, store_block
 from nodes.runtime.blocks import build_block, judge_block
 from nodes.runtime.metrics import Metrics
 from nodes.vote_log import VoteLog
@@ -88,10 +90,11 @@ class Node:
         self.name = me.name
         self.validators = self.genesis.validator_set()
         self.store = Store.create(config.database, self.genesis)
-        self.registry = default_registry()
+        self.registry = default_registry(self.genesis)
         self.mempool = Mempool(
             self.genesis, self.registry, self.store.committed_among, config.limits.mempool
         )
+        self.refresh_members()
         self.vote_log = VoteLog(config.votes)
         self.evidence_path = Path(config.votes).with_name("evidence.jsonl")
         self.params = Params(
@@ -501,9 +504,7 @@ class Node:
                 lines.append(self._cosigs[(d.value_id, v.validator)])
         note = assemble_checkpoint(checkpoint_of_header(header), lines)
         t0 = time.monotonic()
-        effects = await asyncio.to_thread(
-            store_block, self.store, self.registry, block, certificate, note
-        )
+        effects = await asyncio.to_thread(self._store_block, block, certificate, note)
         log.debug(
             "decided h=%d r=%d; stored in %.0f ms",
             header.height,
@@ -511,6 +512,25 @@ class Node:
             1000 * (time.monotonic() - t0),
         )
         await self._after_commit(block, effects, synced=False)
+
+    def _store_block(self, block: Block, certificate: CommitCertificate, note: str) -> BlockEffects:
+        """Store a decided block (in a worker thread); if it changed the roster, admit the
+        new roster's senders in the same call, before consensus moves to the next height
+        (a status query may see the block a moment before)."""
+        effects = store_block(self.store, self.registry, block, certificate, note)
+        if any(w.contract == MEMBERSHIP for w in effects.writes):
+            self.refresh_members()
+        return effects
+
+    def roster(self) -> Roster:
+        """The organisations as of the stored head (what the next block admits)."""
+        return current_roster(StoreView(self.store), self.genesis)
+
+    def refresh_members(self) -> None:
+        """Admit the senders of the stored roster (after start, or a membership change)."""
+        dropped = self.mempool.set_members(self.roster().members())
+        if dropped:
+            log.info("membership changed: %d pending transactions no longer allowed", dropped)
 
     async def _after_commit(self, block: Block, effects: BlockEffects, *, synced: bool) -> None:
         header = block.header
@@ -640,9 +660,7 @@ class Node:
                     )
                     if reason is not None:
                         raise StoreError(f"block {block.header.height} refused: {reason}")
-                    effects = await asyncio.to_thread(
-                        store_block, self.store, self.registry, block, certificate, note
-                    )
+                    effects = await asyncio.to_thread(self._store_block, block, certificate, note)
                 except Exception as exc:  # whatever a bad block raises, the peer is refused
                     self.metrics.refused_sync_blocks += 1
                     self._bad_until[peer] = time.monotonic() + BAD_PEER_PAUSE

@@ -21,8 +21,10 @@ from nodes.config import NodeConfig
 from nodes.runtime.node import Node
 from nodes.server import problems
 from nodes.server.client_api import client_router
+from nodes.server.evidence_api import evidence_router
 from nodes.server.limits import BodyLimit
 from nodes.server.peer_api import peer_router
+from nodes.server.trace_api import trace_router
 
 VERSION = "0.1.0"
 
@@ -47,7 +49,9 @@ def create_app(node: Node) -> FastAPI:
     )
     problems.install(app)
     app.include_router(client_router(node))
+    app.include_router(evidence_router(node))
     app.include_router(peer_router(node))
+    app.include_router(trace_router(node))
 
     @app.get("/health", tags=["operations"], summary="Liveness and where the node stands")
     def health() -> dict[str, Any]:

@@ -1,0 +1,194 @@
+"""``provledger evidence ...`` (queries of anchored documents) and ``provledger
+verify-fact`` (prove one fact offline)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ledger.anchor_proof import verify_fact
+from ledger.canonical import sha256
+from ledger.errors import ReceiptError, ValidationError
+from ledger.jsonfile import read_json
+from ledger.trust import Trust
+from nodes.bootstrap import write_json
+from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
+from nodes.client import ConsortiumClient
+from nodes.consortium.layout import Layout
+
+app = typer.Typer(
+    help="Query anchored documents: by digest, by depositor, their facts and fact proofs.",
+    no_args_is_help=True,
+)
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+Consortium = Annotated[Path, typer.Option(help="The consortium folder.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def digest_of(document: str) -> str:
+    """A document named by its hex SHA-256 or by a file path: its hex SHA-256."""
+    if _DIGEST.fullmatch(document):
+        return document
+    path = Path(document)
+    if not path.is_file():
+        raise ValidationError(f"{document}: neither a SHA-256 (64 hex characters) nor a file")
+    return sha256(path.read_bytes()).hex()
+
+
+def _client(consortium: Path) -> ConsortiumClient:
+    return ConsortiumClient([c.url for c in Layout(consortium).configs()])
+
+
+@app.command("show")
+@handle_errors
+def show(
+    document: Annotated[str, typer.Argument(help="A file, or its SHA-256.")],
+    consortium: Consortium,
+    as_json: AsJson = False,
+) -> None:
+    """The anchor of a document: depositor, time, height, facts and re-deposits."""
+    with _client(consortium) as client:
+        record = client.request("GET", f"/v1/evidence/{digest_of(document)}")["anchor"]
+    if as_json:
+        emit_json(record)
+        return
+    table = Table(title=f"anchor of {record['sha256'][:16]}…", show_header=False)
+    for name in (
+        "title",
+        "depositor",
+        "time",
+        "height",
+        "tx_id",
+        "size",
+        "media_type",
+        "extractor",
+        "facts_count",
+        "facts_published",
+        "redeposits",
+    ):
+        table.add_row(name, str(record.get(name)))
+    table.add_row("paragraphs", str(len(record.get("chunks", []))))
+    console.print(table)
+
+
+@app.command("by")
+@handle_errors
+def by_depositor(
+    organisation: Annotated[str, typer.Argument(help="The depositing organisation.")],
+    consortium: Consortium,
+    limit: Annotated[int, typer.Option(help="At most this many documents.", min=1)] = 100,
+    as_json: AsJson = False,
+) -> None:
+    """The documents an organisation anchored (first anchors and re-deposits)."""
+    with _client(consortium) as client:
+        found = client.request(
+            "GET", f"/v1/evidence/by-depositor/{organisation}", params={"limit": min(limit, 1000)}
+        )
+    if as_json:
+        emit_json(found)
+        return
+    table = Table(title=f"documents anchored by {organisation}")
+    for col in ("sha256", "title", "height", "time"):
+        table.add_column(col)
+    for d in found["documents"]:
+        table.add_row(d["sha256"][:16] + "…", str(d["title"]), str(d["height"]), d["time"])
+    console.print(table)
+
+
+@app.command("facts")
+@handle_errors
+def facts(
+    document: Annotated[str, typer.Argument(help="A file, or its SHA-256.")],
+    consortium: Consortium,
+    as_json: AsJson = False,
+) -> None:
+    """The published facts of an anchored document, with their indexes."""
+    with _client(consortium) as client:
+        found = client.request("GET", f"/v1/evidence/{digest_of(document)}/facts")
+    if as_json:
+        emit_json(found)
+        return
+    table = Table(
+        title=f"{found['facts_count']} facts of {found['sha256'][:16]}… ({found['extractor']})"
+    )
+    for col in ("#", "kind", "value", "unit", "text", "organisations"):
+        table.add_column(col)
+    for i, f in enumerate(found["facts"]):
+        text = f["text"] if len(f["text"]) <= 60 else f["text"][:59] + "…"
+        table.add_row(
+            str(i), f["kind"], str(f["value"]), f["unit"] or "", text, ", ".join(f["organisations"])
+        )
+    console.print(table)
+
+
+@app.command("fact-proof")
+@handle_errors
+def fact_proof(
+    document: Annotated[str, typer.Argument(help="A file, or its SHA-256.")],
+    index: Annotated[int, typer.Argument(help="The fact's index (see `evidence facts`).", min=0)],
+    consortium: Consortium,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the fact proof.")],
+) -> None:
+    """Write a proof that fact INDEX belongs to the anchored document: the fact, its
+    Merkle proof and the anchor's receipt. `provledger verify-fact` checks it offline."""
+    layout = Layout(consortium)
+    with _client(consortium) as client:
+        proof = client.request("GET", f"/v1/evidence/{digest_of(document)}/facts/{index}/proof")
+    verified = verify_fact(proof, Trust.load(layout.trust))
+    write_json(out, proof)
+    console.print(
+        f"wrote {out}: fact {index} of {verified.count} ({verified.fact['kind']}: "
+        f"{verified.fact['text']!r})",
+        highlight=False,
+    )
+
+
+@handle_errors
+def verify_fact_cmd(
+    proof: Annotated[Path, typer.Argument(help="A fact proof JSON file (`evidence fact-proof`).")],
+    trust: Annotated[Path, typer.Option(help="The consortium's trust.json.")] = Path("trust.json"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Prove offline that one fact belongs to an anchored document, without the document:
+    the fact's Merkle proof leads to the facts root that the anchor's receipt proves.
+
+    Exit 0 verified, 1 not verified.
+    """
+    data: Any = read_json(proof, "fact proof file")
+    try:
+        v = verify_fact(data, Trust.load(trust))
+    except ReceiptError as exc:
+        if as_json:
+            emit_json({"verified": False, "reason": str(exc)})
+        else:
+            err_console.print(f"[bold red]NOT VERIFIED[/] {proof}: {exc}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from exc
+    r = v.receipt
+    if as_json:
+        emit_json(
+            {
+                "verified": True,
+                "fact": v.fact,
+                "index": v.index,
+                "count": v.count,
+                "document": v.document,
+                "organisation": r.organisation,
+                "height": r.height,
+                "time": r.time,
+                "certificate_signers": list(r.certificate_signers),
+            }
+        )
+        return
+    console.print(
+        f"[bold green]VERIFIED[/] fact {v.index} of {v.count}: {v.fact.get('kind')} "
+        f"{v.fact.get('value')!r} {v.fact.get('unit') or ''}\n"
+        f"  “{v.fact.get('text')}”\n"
+        f"  of document {v.document} ({r.entry.tx.args.get('title')})\n"
+        f"  anchored by [bold]{r.organisation}[/] at height {r.height}, consensus time {r.time};"
+        f" certified by {', '.join(r.certificate_signers)}",
+        highlight=False,
+    )
