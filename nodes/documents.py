@@ -1,8 +1,9 @@
 """What a depositor anchors for a file: its digest and size, what it is (title, media
 type), the Merkle root of its facts (text files), and its content chunks.
 
-Promise: the same bytes (and the same extractor version) give the same anchor args and
-facts on every machine, so anyone can recompute and compare them.
+Promise: the same bytes under the same file name (facts name their document by its file
+name) and the same extractor version give the same anchor args and facts on every
+machine, so anyone can recompute and compare them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ def _seed_titles() -> dict[str, str]:
     return {doc.sha256: doc.title for doc in documents()}
 
 
+def display_name(path: Path) -> str:
+    """``path``'s file name as text: bytes that are not UTF-8 (kept by the OS as lone
+    surrogates) become '?', so the name can be signed."""
+    return path.name.encode("utf-8", "replace").decode("utf-8")
+
+
 def title_of(path: Path, data: bytes, text: str | None) -> str:
     """The title to anchor: the seed corpus's title for a seed document, else the first
     non-empty line of a text (control characters dropped, at most ``TITLE_MAX``
@@ -48,7 +55,8 @@ def title_of(path: Path, data: bytes, text: str | None) -> str:
         clean = "".join(c for c in line if unicodedata.category(c) != "Cc").strip()
         if clean:
             return clean[:TITLE_MAX]
-    return "".join(c for c in path.name if unicodedata.category(c) != "Cc")[:TITLE_MAX] or "-"
+    name = display_name(path)
+    return "".join(c for c in name if unicodedata.category(c) != "Cc")[:TITLE_MAX] or "-"
 
 
 def media_type_of(path: Path, text: str | None) -> str:
@@ -71,7 +79,7 @@ def describe(path: Path, data: bytes, *, with_facts: bool = True) -> Described:
     }
     facts: list[dict[str, Any]] = []
     if text is not None and with_facts:
-        facts = extract_facts(path.name, text)
+        facts = extract_facts(display_name(path), text)
         if len(facts) > FACTS_MAX:
             notes.append(f"{len(facts)} facts, more than {FACTS_MAX}: facts not anchored")
             facts = []

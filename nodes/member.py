@@ -26,8 +26,10 @@ def member_key(
     """The organisation to act as (``org``, or the first whose roles are in ``allowed``)
     and its member key from ``DIR/keys``."""
     organisations = known_organisations(layout, genesis)
-    if org is None:
-        org = next((o.name for o in organisations if set(o.roles) & allowed), None)
+    if org is None:  # genesis's organisations first, in genesis order, then those that joined
+        order = {o.name: i for i, o in enumerate(genesis.organisations)}
+        ranked = sorted(organisations, key=lambda o: order.get(o.name, len(order)))
+        org = next((o.name for o in ranked if set(o.roles) & allowed), None)
         if org is None:
             raise ValidationError(f"no organisation has a role among {', '.join(sorted(allowed))}")
     elif not any(o.name == org for o in organisations):

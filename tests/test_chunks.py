@@ -91,3 +91,36 @@ def test_changing_one_paragraph_names_it(parts: list[str], which: int) -> None:
     named = {n for d in found for n in d.anchored}
     assert which + 1 in named
     assert all(d.kind == "changed" for d in found)
+
+
+def _chunks(leaves: list[bytes]) -> list:
+    from ledger.chunks import Chunk
+
+    return [Chunk(i + 1, 0, 0, "paragraph", leaf) for i, leaf in enumerate(leaves)]
+
+
+@given(
+    st.lists(st.sampled_from("abcde"), max_size=30),
+    st.lists(st.sampled_from("abcdef"), max_size=30),
+)
+def test_differences_account_for_every_chunk_once(a: list[str], b: list[str]) -> None:
+    from ledger.chunk_diff import shared_count
+
+    left, right = [x.encode() for x in a], [x.encode() for x in b]
+    found = differences(left, _chunks(right))
+    named_a = [n for d in found for n in d.anchored]
+    named_b = [n for d in found for n in d.copy]
+    kept = shared_count(left, right)
+    assert len(named_a) == len(set(named_a)) and len(named_b) == len(set(named_b))
+    assert len(named_a) + kept == len(a)
+    assert len(named_b) + kept == len(b)
+    if a == b:
+        assert found == []
+
+
+def test_repetitive_chunks_are_aligned_without_search() -> None:
+    """Crafted sequences of two repeated leaves, which took difflib minutes: with no
+    unique chunk to anchor on, the copy is one change of everything."""
+    x, y, z = b"x" * 32, b"y" * 32, b"z" * 32
+    found = differences([x, y] * 2048, _chunks([y, x, z] * 1365))
+    assert [(d.kind, len(d.anchored), len(d.copy)) for d in found] == [("changed", 4096, 4095)]

@@ -202,7 +202,7 @@ def test_anchor_then_lookup() -> None:
         "facts_root": None,
         "facts_count": None,
         "chunks_root": None,
-        "chunks": [],
+        "chunks_count": 0,
         "depositor": "org1",
         "sender": c.members[1].key_id,
         "tx_id": tx.tx_id,

@@ -132,6 +132,8 @@ def test_queries_by_depositor_and_digest(cluster: Cluster) -> None:
     mine = ok_json(cluster, "evidence", "by", "sinochem")
     assert {d["sha256"] for d in mine["documents"]} >= {sha256(p.read_bytes()).hex() for p in SEEDS}
     assert ok_json(cluster, "evidence", "by", "sasac")["documents"] == []
+    unknown = run(cluster, "evidence", "facts", "ab" * 32)
+    assert unknown.returncode == 1 and "is anchored" in unknown.stderr
     shown = ok_json(cluster, "evidence", "show", sha256(SEEDS[1].read_bytes()).hex())
     assert shown["depositor"] == "sinochem" and shown["chunks_root"]
 
@@ -161,8 +163,14 @@ def test_an_organisation_joins_with_a_quorum_anchors_and_leaves(
     assert refused.status_code == 403 and "not a member" in refused.text
     again = run(cluster, "member", "approve", pid, "--as", "cetc")
     assert again.returncode == 1 and "already approved" in again.stdout
+    rival = ok_json(cluster, "member", "propose", "bluefarm", "--role", "producer", "--as", "sasac")
     applied = ok_json(cluster, "member", "approve", pid, "--as", "sasac")
     assert applied["proposal"]["status"] == "applied"
+    rid = rival["proposal"]["id"]
+    stale = cluster.get(cluster.names[0], f"/v1/membership/proposals/{rid}").json()
+    assert (stale["status"], stale["stale"]) == ("open", True)
+    late = run(cluster, "member", "approve", rid, "--as", "cetc")
+    assert late.returncode == 1 and "propose the change again" in late.stdout
     trust = json.loads((cluster.root / "trust.json").read_text())
     assert "greenfarm" in [o["name"] for o in trust["organisations"]]
 

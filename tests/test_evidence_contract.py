@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from contracts import default_registry
-from contracts.evidence import facts_of, lookup_digest
+from contracts.evidence import chunks_of_anchor, facts_of, lookup_digest
 from contracts.evidence.anchor_args import FACTS_MAX
 from contracts.evidence.keys import chunk_prefix, depositor_key, title_prefix
 from ledger.anchor_proof import fact_leaf
@@ -61,8 +61,10 @@ def test_a_full_anchor_is_admitted_and_indexed() -> None:
     assert effects.rejected == {}
     record = lookup_digest(view, args["sha256"])
     assert record is not None
-    for name in ("extractor", "facts_root", "facts_count", "chunks_root", "chunks", "title"):
+    for name in ("extractor", "facts_root", "facts_count", "chunks_root", "title"):
         assert record[name] == args[name]
+    assert record["chunks_count"] == 4
+    assert chunks_of_anchor(view, args["sha256"]) == args["chunks"]
     assert record["facts_published"] is False
     digest = args["sha256"]
     assert view.get("evidence", depositor_key("org0", digest)) == {
@@ -196,6 +198,9 @@ def test_redeposit_indexes_the_new_depositor_once() -> None:
     assert {w.key for w in effects.writes} >= {depositor_key("org1", args["sha256"])}
     third = C.tx(1, **(args | {"title": "Copy"}))
     effects = apply(C, view, [third], 2, 3)
+    # a re-deposit rewrites the small record only, never the chunk list
+    assert not any(w.key.startswith("chunks/") for w in effects.writes)
+    assert len(effects.writes[1].encoded or "") < 2000
     assert depositor_key("org1", args["sha256"]) not in {w.key for w in effects.writes}
     # indexes of title and chunks belong to the first anchor only
     assert view.get("evidence", title_prefix("Copy") + args["sha256"]) is None

@@ -213,3 +213,16 @@ def test_member_lookup_follows_the_roster_history() -> None:
 def test_membership_needs_genesis() -> None:
     c = make_consortium(2)
     assert Membership(c.genesis).actions.keys() == {"propose", "approve"}
+
+
+def test_a_retired_key_never_returns() -> None:
+    c = make_consortium(3)
+    view = DictView()
+    old = c.members[1].public.hex()
+    fresh = SigningKey.generate().public.hex()
+    rotate = call(c.members[0], c, "propose", organisation="org1", roles=["notary"], keys=[fresh])
+    run(c, view, [rotate])
+    run(c, view, [call(c.members[2], c, "approve", proposal=rotate.tx_id)], 2)
+    assert current_roster(view, c.genesis).retired == (old,)
+    reuse = call(c.members[0], c, "propose", organisation="newco", roles=["retailer"], keys=[old])
+    assert "was retired by an earlier change" in run(c, view, [reuse], 3).rejected[reuse.tx_id]

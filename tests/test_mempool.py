@@ -388,3 +388,35 @@ def test_concurrent_admission(c: Consortium) -> None:
     refusals = [o for o in outcomes if isinstance(o, Refused)]
     assert len(refusals) == 7
     assert {r.title for r in refusals} == {"already pending"}
+
+
+def test_a_roster_change_admits_new_senders_and_drops_what_it_no_longer_allows() -> None:
+    from contracts.membership import genesis_roster
+    from contracts.membership.roster import Roster
+
+    c = make_consortium(3)
+    pool = pool_for(c)
+    kept, gone, demoted = anchor(c, 0), anchor(c, 1), anchor(c, 2)
+    for tx in (kept, gone, demoted):
+        pool.admit(tx)
+    newcomer = SigningKey.generate()
+    orgs = {o.name: o for o in genesis_roster(c.genesis).organisations}
+    roster = Roster(
+        1,
+        (
+            orgs["org0"],
+            Organisation("org2", ("retailer", "notary"), orgs["org2"].keys),
+            Organisation("org9", ("carrier",), (newcomer.public,)),
+        ),
+    )
+    assert pool.set_members(roster.members()) == 1  # org1 left; org2 keeps an anchor role
+    assert kept.tx_id_bytes in pool and demoted.tx_id_bytes in pool
+    assert gone.tx_id_bytes not in pool
+    assert refused(pool, anchor(c, 1)).title == "not a member"
+    joined = Transaction.new(
+        newcomer, c.chain_id, "evidence", "anchor", {"sha256": "ab" * 32, "size": 1}
+    )
+    assert pool.admit(joined.sign(newcomer)) == joined.sign(newcomer).tx_id
+    no_role = Roster(2, (orgs["org0"], Organisation("org2", ("king",), orgs["org2"].keys)))
+    assert pool.set_members(no_role.members()) == 2  # org2's anchor and the newcomer's
+    assert len(pool) == 1

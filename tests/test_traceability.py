@@ -884,3 +884,14 @@ def test_same_calls_same_writes_whatever_the_hash_seed() -> None:
 )
 def test_reads_of_malformed_args_name_nothing(args: Any) -> None:
     assert Traceability().reads("ship", args) == []
+
+
+def test_pack_creates_only_logistic_units_never_other_products() -> None:
+    """A carrier may not mint product ids by packing into them (review finding)."""
+    chain = Chain()
+    chain.do("farm", "commission", ids=[LOT_A])
+    squat = "urn:epc:id:sgtin:4012345.012347.SQUAT"
+    why = chain.refused("farm", "pack", parent=squat, children=[LOT_A])
+    assert "packing creates only a new logistic unit" in why
+    chain.do("farm", "commission", ids=[squat])  # its producer can still commission it
+    chain.do("farm", "pack", parent="https://id.gs1.org/00/340123450000000017", children=[LOT_A])

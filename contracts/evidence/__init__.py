@@ -13,11 +13,13 @@ State, under contract ``evidence`` (keys in ``keys``):
 
 - ``doc/<sha256>``: the first anchor of a digest (it wins): its args, ``depositor`` (the
   sender's organisation), ``sender``, ``tx_id``, ``log_index``, ``height``, ``time``,
-  ``redeposits`` (how many later anchors of the same digest there were) and
+  ``chunks_count``, ``redeposits`` (how many later anchors of the same digest there were) and
   ``facts_published``.
 - ``redeposit/<tx_id>``: a later anchor of an already anchored digest, naming the first
   (``first_tx_id``). A later anchor whose ``size`` differs is rejected: a digest has one
   size.
+- ``chunks/<sha256>``: the chunk leaf hashes of the first anchor, written once (the
+  record keeps only ``chunks_count``, so a re-deposit rewrites a small record).
 - ``depositor/<organisation>/<sha256>``: the organisation anchored that digest (first or
   again): title, tx id, height, time.
 - ``title/<sha256 of folded title>/<sha256>`` and ``chunk/<leaf hash>/<sha256>``: indexes
@@ -36,6 +38,7 @@ from contracts.evidence.anchor_args import ANCHOR_ARGS, check_anchor_args
 from contracts.evidence.fact_args import check_publish_args
 from contracts.evidence.keys import (
     chunk_prefix,
+    chunks_key,
     depositor_key,
     doc_key,
     facts_key,
@@ -58,6 +61,7 @@ __all__ = [
     "CONTRACT",
     "PUBLISH_FACTS",
     "Evidence",
+    "chunks_of_anchor",
     "doc_key",
     "facts_of",
     "lookup_digest",
@@ -133,12 +137,14 @@ def _anchor(view: StateView, args: dict[str, Any], ctx: TxContext) -> list[tuple
             "sha256": digest,
             "size": args["size"],
             **described,
-            "chunks": chunks,
+            "chunks_count": len(chunks),
             **_made_by(ctx),
             "redeposits": 0,
             "facts_published": False,
         }
         writes: list[tuple[str, Any]] = [(doc_key(digest), record), _deposited(args, ctx)]
+        if chunks:
+            writes.append((chunks_key(digest), {"sha256": digest, "chunks": chunks}))
         if args.get("title"):
             writes.append((title_prefix(args["title"]) + digest, {"sha256": digest}))
         first_at: dict[str, int] = {}
@@ -198,6 +204,12 @@ def lookup_digest(view: StateView, sha256: str) -> dict[str, Any] | None:
 def lookup_redeposit(view: StateView, tx_id: str) -> dict[str, Any] | None:
     """The re-deposit made by transaction ``tx_id`` (hex), or None if it made none."""
     return view.get(CONTRACT, redeposit_key(tx_id))
+
+
+def chunks_of_anchor(view: StateView, sha256: str) -> list[str]:
+    """The chunk leaf hashes (hex) the first anchor of ``sha256`` carried; [] if none."""
+    found = view.get(CONTRACT, chunks_key(sha256))
+    return [] if found is None else found["chunks"]
 
 
 def facts_of(view: StateView, sha256: str) -> dict[str, Any] | None:

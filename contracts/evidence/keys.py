@@ -15,6 +15,11 @@ def redeposit_key(tx_id: str) -> str:
     return f"redeposit/{tx_id}"
 
 
+def chunks_key(digest: str) -> str:
+    """The chunk leaf hashes of document ``digest`` (written once, never rewritten)."""
+    return f"chunks/{digest}"
+
+
 def facts_key(digest: str) -> str:
     """The published facts of document ``digest``."""
     return f"facts/{digest}"

@@ -15,7 +15,7 @@ organisations, ``Roster.quorum``), the change is applied: the new roster is stor
 ``version`` + 1 and the proposal becomes ``applied``. A proposal made against an older
 roster version can no longer be approved (propose again): approvals never mix rosters.
 A change may not give an organisation a key another organisation or a validator holds,
-nor remove the last organisation.
+or a key an earlier change retired, nor remove the last organisation.
 
 State, under contract ``membership``: ``roster`` (see ``roster``) and
 ``proposal/<tx_id>``: the change, ``proposed_by``, ``approvals`` (organisation names in
@@ -136,6 +136,8 @@ class Membership:
                 raise Rejection(f"key {key[:16]}… is a validator's node key; one key, one job")
             if key in held:
                 raise Rejection(f"key {key[:16]}… already belongs to organisation {held[key]!r}")
+            if key in roster.retired:
+                raise Rejection(f"key {key[:16]}… was retired by an earlier change; use a new key")
 
     def _settle(
         self, roster: Roster, proposal: dict[str, Any], ctx: TxContext
@@ -150,7 +152,10 @@ class Membership:
 def _changed(roster: Roster, change: Mapping[str, Any]) -> Roster:
     """``roster`` with ``change`` applied, one version later."""
     others = [o for o in roster.organisations if o.name != change["organisation"]]
+    before = roster.organisation(change["organisation"])
+    dropped = [k.hex() for k in (before.keys if before else ()) if k.hex() not in change["keys"]]
     if change["keys"]:
         keys = tuple(bytes.fromhex(k) for k in change["keys"])
         others.append(Organisation(change["organisation"], tuple(change["roles"]), keys))
-    return Roster(roster.version + 1, tuple(sorted(others, key=lambda o: o.name)))
+    retired = tuple(sorted({*roster.retired, *dropped}))
+    return Roster(roster.version + 1, tuple(sorted(others, key=lambda o: o.name)), retired)

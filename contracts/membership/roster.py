@@ -24,10 +24,13 @@ ROSTER_KEY = "roster"
 
 @dataclass(frozen=True)
 class Roster:
-    """The organisations at roster ``version`` (0 = genesis), sorted by name."""
+    """The organisations at roster ``version`` (0 = genesis), sorted by name, and the
+    member keys (hex) that were retired by a change: a retired key never returns, so an
+    old signature can never be passed off as a newcomer's."""
 
     version: int
     organisations: tuple[Organisation, ...]
+    retired: tuple[str, ...] = ()
 
     def organisation(self, name: str) -> Organisation | None:
         """The organisation named ``name``, if it is a member."""
@@ -43,13 +46,17 @@ class Roster:
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form."""
-        return {"version": self.version, "organisations": [o.to_dict() for o in self.organisations]}
+        return {
+            "version": self.version,
+            "organisations": [o.to_dict() for o in self.organisations],
+            "retired": list(self.retired),
+        }
 
     @classmethod
     def from_dict(cls, obj: Any) -> Roster:
         """Decode a stored roster (written by the contract, so trusted in shape)."""
         orgs = tuple(Organisation.from_dict(o) for o in obj["organisations"])
-        return cls(obj["version"], orgs)
+        return cls(obj["version"], orgs, tuple(obj.get("retired", ())))
 
 
 def genesis_roster(genesis: Genesis) -> Roster:

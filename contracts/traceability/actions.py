@@ -26,7 +26,7 @@ from contracts.traceability.events import (
     transformation_event,
     where,
 )
-from contracts.traceability.ids import org_uri
+from contracts.traceability.ids import is_logistic_unit, org_uri
 from contracts.traceability.state import (
     ACTIVE,
     CONSUMED,
@@ -103,6 +103,12 @@ def pack(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any]:
     org, parent_id = ctx.organisation, args["parent"]
     parent = ch.find(parent_id)
     if parent is None:
+        if not is_logistic_unit(parent_id):
+            raise Rejection(
+                f"{parent_id} does not exist; packing creates only a new logistic unit "
+                "(an SSCC: 'urn:epc:id:sscc:...' or 'https://id.gs1.org/00/...'); "
+                "commission other products first"
+            )
         parent = ch.create(new_product(parent_id, org))
     else:
         rules.custodian(parent, org, "pack")

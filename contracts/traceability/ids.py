@@ -70,6 +70,14 @@ def is_class_level(product_id: str) -> bool:
     return ais[:1] == ["01"] and "21" not in ais
 
 
+def is_logistic_unit(product_id: str) -> bool:
+    """Whether a valid product id names a logistic unit (a pallet, case or container):
+    an SSCC, as an EPC URI ('urn:epc:id:sscc:...') or a Digital Link with AI 00."""
+    if product_id.startswith("urn:epc:"):
+        return product_id.startswith("urn:epc:id:sscc:")
+    return (_digital_link_ais(product_id) or [])[:1] == ["00"]
+
+
 def check_product_id(where: str, value: Any) -> None:
     """A product id (see the module docstring), at most ``ID_MAX`` characters."""
     if not isinstance(value, str):

@@ -16,8 +16,8 @@ from ledger.errors import ReceiptError, ValidationError
 from ledger.jsonfile import read_json
 from ledger.trust import Trust
 from nodes.bootstrap import write_json
-from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
-from nodes.client import ConsortiumClient
+from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, fail, handle_errors
+from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 
 app = typer.Typer(
@@ -43,6 +43,16 @@ def _client(consortium: Path) -> ConsortiumClient:
     return ConsortiumClient([c.url for c in Layout(consortium).configs()])
 
 
+def _get(client: ConsortiumClient, path: str, **params: Any) -> Any:
+    """GET ``path``; a 404 (not anchored, not published) exits 1 with the node's reason."""
+    try:
+        return client.request("GET", path, params=params or None)
+    except ApiProblem as exc:
+        if exc.status != 404:
+            raise
+        fail(str(exc.problem.get("detail", exc)), EXIT_FAILED)
+
+
 @app.command("show")
 @handle_errors
 def show(
@@ -52,7 +62,7 @@ def show(
 ) -> None:
     """The anchor of a document: depositor, time, height, facts and re-deposits."""
     with _client(consortium) as client:
-        record = client.request("GET", f"/v1/evidence/{digest_of(document)}")["anchor"]
+        record = _get(client, f"/v1/evidence/{digest_of(document)}")["anchor"]
     if as_json:
         emit_json(record)
         return
@@ -71,7 +81,7 @@ def show(
         "redeposits",
     ):
         table.add_row(name, str(record.get(name)))
-    table.add_row("paragraphs", str(len(record.get("chunks", []))))
+    table.add_row("paragraphs", str(record.get("chunks_count")))
     console.print(table)
 
 
@@ -85,9 +95,7 @@ def by_depositor(
 ) -> None:
     """The documents an organisation anchored (first anchors and re-deposits)."""
     with _client(consortium) as client:
-        found = client.request(
-            "GET", f"/v1/evidence/by-depositor/{organisation}", params={"limit": min(limit, 1000)}
-        )
+        found = _get(client, f"/v1/evidence/by-depositor/{organisation}", limit=min(limit, 1000))
     if as_json:
         emit_json(found)
         return
@@ -108,7 +116,7 @@ def facts(
 ) -> None:
     """The published facts of an anchored document, with their indexes."""
     with _client(consortium) as client:
-        found = client.request("GET", f"/v1/evidence/{digest_of(document)}/facts")
+        found = _get(client, f"/v1/evidence/{digest_of(document)}/facts")
     if as_json:
         emit_json(found)
         return
@@ -137,7 +145,7 @@ def fact_proof(
     Merkle proof and the anchor's receipt. `provledger verify-fact` checks it offline."""
     layout = Layout(consortium)
     with _client(consortium) as client:
-        proof = client.request("GET", f"/v1/evidence/{digest_of(document)}/facts/{index}/proof")
+        proof = _get(client, f"/v1/evidence/{digest_of(document)}/facts/{index}/proof")
     verified = verify_fact(proof, Trust.load(layout.trust))
     write_json(out, proof)
     console.print(
@@ -188,7 +196,7 @@ def verify_fact_cmd(
         f"{v.fact.get('value')!r} {v.fact.get('unit') or ''}\n"
         f"  “{v.fact.get('text')}”\n"
         f"  of document {v.document} ({r.entry.tx.args.get('title')})\n"
-        f"  anchored by [bold]{r.organisation}[/] at height {r.height}, consensus time {r.time};"
-        f" certified by {', '.join(r.certificate_signers)}",
+        f"  among the facts [bold]{r.organisation}[/] committed to in its anchor at height "
+        f"{r.height}, consensus time {r.time}; certified by {', '.join(r.certificate_signers)}",
         highlight=False,
     )

@@ -16,7 +16,7 @@ from ledger.model.transaction import Transaction
 from ledger.trust import Trust
 from nodes.bootstrap import key_paths, load_genesis, write_json
 from nodes.cli.output import EXIT_FAILED, console, emit_json, handle_errors
-from nodes.client import ConsortiumClient
+from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 from nodes.member import member_key
 
@@ -58,7 +58,13 @@ def submit_call(
     who, key = member_key(layout, genesis, org, KNOWN_ROLES)
     tx = Transaction.new(key, genesis.chain_id, "membership", action, args).sign(key)
     client = ConsortiumClient([c.url for c in layout.configs()])
-    client.submit(tx)
+    try:
+        client.submit(tx)
+    except ApiProblem as exc:
+        if exc.status not in (403, 422):
+            client.close()
+            raise
+        return who, tx.tx_id, {"status": "rejected", "reason": str(exc)}, client
     return who, tx.tx_id, client.wait_committed(tx, timeout), client
 
 
@@ -188,7 +194,7 @@ def _report(
     console.print(
         f"proposal [bold]{found['id']}[/]: {found['organisation']} ({change}); approved by "
         f"{', '.join(found['approvals'])} ({len(found['approvals'])} of {found['needed']} needed)"
-        f" — [bold]{found['status']}[/]",
+        f" — [bold]{'stale (propose again)' if found.get('stale') else found['status']}[/]",
         highlight=False,
     )
     if found["status"] == "applied":

@@ -8,7 +8,8 @@ rule, or a role that may not call the action), with the reason; 2 when the comma
 itself is wrong (malformed ids or options, unreadable folder).
 
 Reading commands (``history``, ``upstream``, ``downstream``, ``impact``) ask any live
-node of the consortium. Exit 1 for an unknown product.
+node of the consortium. Exit 1 for an unknown product. ``export`` writes a product's
+lineage as EPCIS 2.0 JSON-LD and W3C PROV-JSON.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def parse_quantity(text: str) -> dict[str, Any]:
     """``ID=QUANTITY[:UOM]`` as a quantity element, e.g. ``urn:epc:class:lgtin:...=1200:KGM``."""
     product_id, sep, amount = text.rpartition("=")
     number, _, uom = amount.partition(":")
-    if not sep or not product_id or not number.isdigit():
+    if not sep or not product_id or not (number.isascii() and number.isdigit()):
         raise ValidationError(
             f"--quantity {text!r}: expected ID=QUANTITY or ID=QUANTITY:UOM, e.g. ...=1200:KGM"
         )
@@ -461,8 +462,7 @@ def impact_cmd(product_id: ProductId, consortium: Consortium, as_json: Json = Fa
 
 
 # ---- export --------------------------------------------------------------------------
-# ``trace export`` (EPCIS / PROV documents from ``/v1/trace/products/{id}/lineage``)
-# belongs here; it is written with the exporters.
+# ``trace export``: EPCIS / PROV documents from ``/v1/trace/products/{id}/lineage``.
 
 ExportFormat = Annotated[
     str, typer.Option("--format", help="epcis (EPCIS 2.0 JSON-LD), prov (W3C PROV-JSON) or both.")

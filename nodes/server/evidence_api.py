@@ -5,18 +5,23 @@ the trust file an offline verifier needs."""
 
 from __future__ import annotations
 
-import asyncio
-from difflib import SequenceMatcher
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query
 
 from contracts.evidence import CONTRACT as EVIDENCE
 from contracts.evidence import facts_of, lookup_digest
-from contracts.evidence.keys import chunk_prefix, depositor_prefix, title_prefix
+from contracts.evidence.keys import (
+    chunk_prefix,
+    chunks_key,
+    depositor_prefix,
+    doc_key,
+    title_prefix,
+)
 from contracts.membership import CONTRACT as MEMBERSHIP
 from contracts.membership import proposal_key
 from ledger.anchor_proof import build_fact_proof, fact_leaf
+from ledger.chunk_diff import shared_count
 from ledger.chunks import MAX_CHUNKS
 from ledger.errors import NotFoundError
 from ledger.merkle import inclusion_proof, root
@@ -24,7 +29,6 @@ from ledger.model.fields import check_name
 from ledger.trust import Trust
 from nodes.runtime.apply import StoreView
 from nodes.runtime.node import Node
-from nodes.server.bodies import json_body
 from nodes.server.problems import Problem
 
 
@@ -35,6 +39,7 @@ def _digest() -> Any:
 
 SIMILAR_LEAVES = 512  # chunk leaves of a copy looked up in the index
 SIMILAR_MAX = 5  # candidates returned
+SIMILAR_BODY: Any = Body(description='{"title": str?, "chunks": [hex leaf, ...]}')
 
 
 def evidence_router(node: Node) -> APIRouter:
@@ -98,10 +103,11 @@ def evidence_router(node: Node) -> APIRouter:
         }
 
     @r.post("/evidence/similar", summary="Anchored documents with this title or shared chunks")
-    async def similar(request: Request) -> dict[str, Any]:
-        _, body = await json_body(request)
+    def similar(
+        body: Any = SIMILAR_BODY,
+    ) -> dict[str, Any]:
         title, leaves = _similar_query(body)
-        return {"candidates": await asyncio.to_thread(_similar, node, title, leaves)}
+        return {"candidates": _similar(node, title, leaves)}
 
     @r.get("/members", summary="The organisations as of the head: roles and member keys")
     def members() -> dict[str, Any]:
@@ -113,7 +119,9 @@ def evidence_router(node: Node) -> APIRouter:
         found = node.store.state(MEMBERSHIP, proposal_key(tx_id))
         if found is None:
             raise NotFoundError(f"no membership proposal {tx_id[:16]}…")
-        return found
+        # an open proposal made against an older roster can never be approved
+        stale = found["status"] == "open" and found["base_version"] != node.roster().version
+        return {**found, "stale": stale}
 
     @r.get("/trust", summary="trust.json: what an offline verifier needs, with today's roster")
     def trust() -> dict[str, Any]:
@@ -131,6 +139,8 @@ def _similar_query(body: Any) -> tuple[str | None, list[str]]:
     leaves = body.get("chunks", [])
     if title is not None and (not isinstance(title, str) or not 0 < len(title) <= 512):
         raise Problem(400, "invalid request", "title: a string of 1 to 512 characters")
+    if title is not None and any(0xD800 <= ord(c) <= 0xDFFF for c in title):
+        raise Problem(400, "invalid request", "title: holds a lone surrogate, not text")
     if not isinstance(leaves, list) or len(leaves) > MAX_CHUNKS:
         raise Problem(400, "invalid request", f"chunks: a list of at most {MAX_CHUNKS} leaves")
     for leaf in leaves:
@@ -141,7 +151,9 @@ def _similar_query(body: Any) -> tuple[str | None, list[str]]:
 
 def _similar(node: Node, title: str | None, leaves: list[str]) -> list[dict[str, Any]]:
     """Up to ``SIMILAR_MAX`` anchored documents sharing the title or chunks of a copy,
-    most shared chunks first, each with its anchor record (and so its chunk leaves)."""
+    most shared chunks first, each with its anchor record. Linear-ish in the chunks given
+    (``shared_count``), and it runs in the server's request thread pool, apart from the
+    worker threads consensus uses."""
     store = node.store
     by_title: set[str] = set()
     if title:
@@ -153,21 +165,22 @@ def _similar(node: Node, title: str | None, leaves: list[str]) -> list[dict[str,
         for key, _ in store.state_prefix(EVIDENCE, prefix, 50):
             digest = key[len(prefix) :]
             hits[digest] = hits.get(digest, 0) + 1
-    ranked = sorted(by_title | set(hits), key=lambda d: (-hits.get(d, 0), d))
-    records = store.state_many(EVIDENCE, [f"doc/{d}" for d in ranked[: 4 * SIMILAR_MAX]])
+    ranked = sorted(by_title | set(hits), key=lambda d: (-hits.get(d, 0), d))[: 4 * SIMILAR_MAX]
+    records = store.state_many(EVIDENCE, [doc_key(d) for d in ranked])
+    chunk_lists = store.state_many(EVIDENCE, [chunks_key(d) for d in ranked])
+    copy = [bytes.fromhex(leaf) for leaf in leaves]
     out = []
-    for digest in ranked[: 4 * SIMILAR_MAX]:
-        record = records.get(f"doc/{digest}")
+    for digest in ranked:
+        record = records.get(doc_key(digest))
         if record is None:
             continue
-        matcher = SequenceMatcher(a=record["chunks"], b=leaves, autojunk=False)
-        shared = sum(block.size for block in matcher.get_matching_blocks())
+        anchored = chunk_lists.get(chunks_key(digest), {"chunks": []})["chunks"]
         out.append(
             {
                 "sha256": digest,
                 "same_title": digest in by_title,
-                "shared_chunks": shared,
-                "anchored_chunks": len(record["chunks"]),
+                "shared_chunks": shared_count([bytes.fromhex(x) for x in anchored], copy),
+                "anchored_chunks": len(anchored),
                 "anchor": record,
             }
         )
