@@ -9,12 +9,15 @@ not retried elsewhere.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ledger.errors import LedgerError
 from ledger.model.transaction import SignedTransaction
+
+if TYPE_CHECKING:
+    from nodes.consortium.layout import Layout
 
 
 class Unreachable(LedgerError):
@@ -39,6 +42,11 @@ class ConsortiumClient:
         self.urls = urls
         self._current = 0
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=2.0))
+
+    @classmethod
+    def of(cls, layout: Layout) -> ConsortiumClient:
+        """A client of every node of the consortium folder ``layout``."""
+        return cls([c.url for c in layout.configs()])
 
     def close(self) -> None:
         """Close connections."""

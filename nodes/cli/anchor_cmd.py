@@ -114,7 +114,7 @@ def anchor(
     allowed = default_registry(genesis).roles_allowed("evidence", "anchor")
     org, key = member_key(layout, genesis, org, allowed)
     described = [(path, describe(path, path.read_bytes(), with_facts=facts)) for path in files]
-    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+    with ConsortiumClient.of(layout) as client:
         rows = anchor_files(client, org, key, genesis.chain_id, described, timeout)
     ok = all(
         r["applied"] and (r["facts_published"] or not r["first"] or not r["facts"]) for r in rows

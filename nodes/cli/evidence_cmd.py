@@ -40,7 +40,7 @@ def digest_of(document: str) -> str:
 
 
 def _client(consortium: Path) -> ConsortiumClient:
-    return ConsortiumClient([c.url for c in Layout(consortium).configs()])
+    return ConsortiumClient.of(Layout(consortium))
 
 
 def _get(client: ConsortiumClient, path: str, **params: Any) -> Any:

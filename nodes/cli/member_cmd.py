@@ -57,7 +57,7 @@ def submit_call(
     genesis = load_genesis(layout.genesis)
     who, key = member_key(layout, genesis, org, KNOWN_ROLES)
     tx = Transaction.new(key, genesis.chain_id, "membership", action, args).sign(key)
-    client = ConsortiumClient([c.url for c in layout.configs()])
+    client = ConsortiumClient.of(layout)
     try:
         client.submit(tx)
     except ApiProblem as exc:
@@ -81,7 +81,7 @@ def _outcome(status: dict[str, Any]) -> str | None:
 def list_members(consortium: Consortium, as_json: AsJson = False) -> None:
     """The organisations as of the head, their roles and member keys."""
     layout = Layout(consortium)
-    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+    with ConsortiumClient.of(layout) as client:
         roster = client.request("GET", "/v1/members")
     if as_json:
         emit_json(roster)
@@ -212,7 +212,7 @@ def trust_cmd(
     """Write trust.json with the roster as of the head: what offline verifiers need to
     name depositors that joined after genesis."""
     layout = Layout(consortium)
-    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+    with ConsortiumClient.of(layout) as client:
         trust = fetch_trust(client, layout)
     write_json(out or layout.trust, trust.to_dict())
     console.print(

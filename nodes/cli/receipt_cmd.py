@@ -49,7 +49,7 @@ def receipt_cmd(
     anchor = Trust.load(trust or layout.trust)
     data = file.read_bytes()
     digest = sha256(data).hex()
-    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+    with ConsortiumClient.of(layout) as client:
         found = fetch_anchor(client, digest)
     if found is None:
         err_console.print(f"[bold red]NOT ANCHORED[/] {file}: no anchor of SHA-256 {digest}")

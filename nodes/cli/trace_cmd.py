@@ -110,7 +110,7 @@ def submit(
     except Rejection as exc:
         fail(exc.reason)
     tx = Transaction.new(key, genesis.chain_id, CONTRACT, action, args).sign(key)
-    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+    with ConsortiumClient.of(layout) as client:
         try:
             client.submit(tx)
         except ApiProblem as exc:
@@ -362,7 +362,7 @@ def fetch(consortium: Path, product_id: str, view: str | None = None) -> dict[st
     """The ``/v1/trace/products/{id}[/{view}]`` answer of any live node; exit 1 if the
     product is unknown."""
     path = f"/v1/trace/products/{quote(product_id, safe='')}" + (f"/{view}" if view else "")
-    with ConsortiumClient([c.url for c in Layout(consortium).configs()]) as client:
+    with ConsortiumClient.of(Layout(consortium)) as client:
         try:
             return client.request("GET", path)
         except ApiProblem as exc:
@@ -395,7 +395,7 @@ def history_cmd(
     found = fetch(consortium, product_id)
     if receipts is not None:
         receipts.mkdir(parents=True, exist_ok=True)
-        with ConsortiumClient([c.url for c in Layout(consortium).configs()]) as client:
+        with ConsortiumClient.of(Layout(consortium)) as client:
             for event in found["history"]:
                 receipt = client.request("GET", f"/v1/receipts/{event['tx_id']}")
                 path = receipts / f"{event['tx_id']}.json"

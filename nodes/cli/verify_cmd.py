@@ -51,7 +51,7 @@ def verify(
     anchor = Trust.load(trust or layout.trust)
     data = file.read_bytes()
     digest = sha256(data).hex()
-    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+    with ConsortiumClient.of(layout) as client:
         found = fetch_anchor(client, digest)
         near = None if found else resembling(client, file, data)
         near_receipt = fetch_anchor(client, near["sha256"]) if near else None

@@ -54,7 +54,7 @@ def _run(layout: Layout, console: Console) -> bool:
         f"chain id {genesis.chain_id}; organisations {orgs}; trust anchor {layout.trust}",
         highlight=False,
     )
-    with ConsortiumClient([c.url for c in layout.configs()]) as client:
+    with ConsortiumClient.of(layout) as client:
         demo = Demo(layout, genesis, client, console)
         docs: list = []
         chapters: list[tuple[str, Callable[[], object]]] = [

@@ -44,6 +44,7 @@ class Demo:
     client: ConsortiumClient
     console: Console
     failures: list[str] = field(default_factory=list)
+    _keys: dict[str, SigningKey] = field(default_factory=dict, repr=False)
 
     @property
     def out(self) -> Path:
@@ -55,8 +56,10 @@ class Demo:
         return Trust.load(self.layout.trust)
 
     def key(self, org: str) -> SigningKey:
-        """The member key of ``org`` in DIR/keys."""
-        return read_key_file(key_paths(self.out, org)[0])
+        """The member key of ``org`` in DIR/keys (read once)."""
+        if org not in self._keys:
+            self._keys[org] = read_key_file(key_paths(self.out, org)[0])
+        return self._keys[org]
 
     def expect(self, ok: bool, what: str) -> None:
         """Record ``what`` as a failure unless ``ok``."""
