@@ -42,17 +42,18 @@ from ledger.errors import CanonicalError, SignatureError, ValidationError
 from ledger.keys import key_id
 from ledger.model.genesis import Genesis, Organisation
 from ledger.model.transaction import SignedTransaction
+from nodes.refusals import RefusalKind
 
 Committed = Callable[[Sequence[bytes]], set[bytes]]
 
 
 class Refused(Exception):
-    """Admission refused a transaction: ``status`` (HTTP), ``title``, and a ``detail``
-    that says what is wrong and what to do."""
+    """Admission refused a transaction: its ``kind``, a ``title``, and a ``detail`` that
+    says what is wrong and what to do."""
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(self, kind: RefusalKind, title: str, detail: str) -> None:
         super().__init__(f"{title}: {detail}")
-        self.status = status
+        self.kind = kind
         self.title = title
         self.detail = detail
 
@@ -172,7 +173,7 @@ class Mempool:
         """Chain id and membership; the sender's organisation and public key."""
         if tx.tx.chain_id != self.chain_id:
             raise Refused(
-                422,
+                RefusalKind.WRONG_CHAIN,
                 "wrong chain",
                 f"transaction is for chain {_short(tx.tx.chain_id)}, this node serves "
                 f"{_short(self.chain_id)}; sign it again with this chain's id",
@@ -180,7 +181,7 @@ class Mempool:
         member = self._members.get(tx.tx.sender)
         if member is None:
             raise Refused(
-                403,
+                RefusalKind.NOT_MEMBER,
                 "not a member",
                 f"sender {_short(tx.tx.sender)} is not a member key of any organisation in "
                 "this chain's roster; sign with a key of a member organisation "
@@ -204,7 +205,7 @@ class Mempool:
         first = first_in_batch.setdefault(tx_id, index)
         if first != index:
             raise Refused(
-                409,
+                RefusalKind.DUPLICATE,
                 "duplicate in batch",
                 f"transaction {_short(tx.tx_id)} is item {first} of this batch too; send it once",
             )
@@ -217,12 +218,12 @@ class Mempool:
             self.registry.admit(tx.tx.contract, tx.tx.action, tx.tx.args, org.roles)
         except NotPermitted as refusal:
             raise Refused(
-                403,
+                RefusalKind.NOT_PERMITTED,
                 "not permitted",
                 f"{refusal.reason}; organisation {org.name!r} cannot send this transaction",
             ) from refusal
         except Rejection as refusal:
-            raise Refused(422, "rejected", refusal.reason) from refusal
+            raise Refused(RefusalKind.REJECTED, "rejected", refusal.reason) from refusal
 
     def _check_signature(self, tx: SignedTransaction, public: bytes) -> None:
         """Verify the sender's signature, unless this exact transaction was verified."""
@@ -232,7 +233,7 @@ class Mempool:
             tx.verify_signature(public)
         except SignatureError as exc:
             raise Refused(
-                403,
+                RefusalKind.BAD_SIGNATURE,
                 "bad signature",
                 f"{exc} for transaction {_short(tx.tx_id)} and sender {_short(tx.tx.sender)}; "
                 "sign the transaction again with the sender's key after any change to it",
@@ -249,7 +250,9 @@ class Mempool:
             return _replay(tx)
         if len(self._pool) >= self.capacity:
             return Refused(
-                503, "mempool full", f"mempool full ({len(self._pool)} transactions); retry later"
+                RefusalKind.FULL,
+                "mempool full",
+                f"mempool full ({len(self._pool)} transactions); retry later",
             )
         self._pool[tx_id] = tx
         return tx.tx_id
@@ -331,7 +334,7 @@ def _decode(item: Any) -> SignedTransaction:
         return SignedTransaction.from_dict(item)
     except (ValidationError, CanonicalError) as exc:
         raise Refused(
-            400,
+            RefusalKind.MALFORMED,
             "malformed transaction",
             f"{exc}; send a signed transaction as a JSON object "
             '{"tx": {chain_id, contract, action, args, sender, nonce, created_at}, '
@@ -341,7 +344,7 @@ def _decode(item: Any) -> SignedTransaction:
 
 def _pending(tx: SignedTransaction) -> Refused:
     return Refused(
-        409,
+        RefusalKind.DUPLICATE,
         "already pending",
         f"transaction {_short(tx.tx_id)} is already in the mempool; wait for it to commit",
     )
@@ -349,7 +352,7 @@ def _pending(tx: SignedTransaction) -> Refused:
 
 def _replay(tx: SignedTransaction) -> Refused:
     return Refused(
-        409,
+        RefusalKind.DUPLICATE,
         "already committed",
         f"transaction {_short(tx.tx_id)} is already committed and cannot be replayed; "
         "fetch its receipt, or sign a new transaction (fresh nonce) to act again",

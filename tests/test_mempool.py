@@ -17,6 +17,7 @@ from ledger.model import Genesis, Organisation, SignedTransaction, Transaction, 
 from ledger.sealing import seal
 from ledger.store import Store
 from nodes.mempool import Mempool, Refused
+from nodes.server.problems import REFUSAL_STATUS
 from tests.conftest import Consortium, make_consortium
 
 
@@ -79,7 +80,7 @@ def test_admits_a_valid_transaction_as_dict_or_object(c: Consortium) -> None:
 )
 def test_malformed_is_400(c: Consortium, mangle: Any) -> None:
     r = refused(pool_for(c), mangle(anchor(c).to_dict()))
-    assert (r.status, r.title) == (400, "malformed transaction")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (400, "malformed transaction")
     assert "send a signed transaction" in r.detail
 
 
@@ -90,7 +91,7 @@ def test_wrong_chain_is_422(c: Consortium) -> None:
         key, other.chain_id, "evidence", "anchor", {"sha256": "00" * 32, "size": 1}
     )
     r = refused(pool_for(c), tx.sign(key).to_dict())
-    assert (r.status, r.title) == (422, "wrong chain")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (422, "wrong chain")
     assert f"transaction is for chain {other.chain_id[:16]}" in r.detail
     assert f"this node serves {c.chain_id[:16]}" in r.detail
 
@@ -100,7 +101,7 @@ def test_non_member_is_403(c: Consortium) -> None:
     args = {"sha256": "00" * 32, "size": 1}
     tx = Transaction.new(stranger, c.chain_id, "evidence", "anchor", args).sign(stranger)
     r = refused(pool_for(c), tx.to_dict())
-    assert (r.status, r.title) == (403, "not a member")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (403, "not a member")
     assert stranger.key_id[:16] in r.detail
 
 
@@ -108,7 +109,7 @@ def test_tampered_signature_is_403(c: Consortium) -> None:
     pool = pool_for(c)
     tx = anchor(c)
     r = refused(pool, tampered_signature(tx))
-    assert (r.status, r.title) == (403, "bad signature")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (403, "bad signature")
     assert "sign the transaction again" in r.detail
     assert len(pool) == 0
 
@@ -117,13 +118,13 @@ def test_tampered_content_is_403(c: Consortium) -> None:
     d = anchor(c).to_dict()
     d["tx"]["args"]["size"] = 101
     r = refused(pool_for(c), d)
-    assert (r.status, r.title) == (403, "bad signature")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (403, "bad signature")
 
 
 def test_signature_by_another_member_is_403(c: Consortium) -> None:
     tx = anchor(c, 0)
     forged = SignedTransaction(tx.tx, c.members[1].sign(tx.tx.signing_message()))
-    assert refused(pool_for(c), forged.to_dict()).status == 403
+    assert REFUSAL_STATUS[refused(pool_for(c), forged.to_dict()).kind] == 403
 
 
 def test_replay_of_a_committed_transaction_is_409(c: Consortium, tmp_path: Any) -> None:
@@ -132,7 +133,7 @@ def test_replay_of_a_committed_transaction_is_409(c: Consortium, tmp_path: Any) 
         seal(store, [tx], c.validator_keys)
         pool = pool_for(c, committed=store.committed_among)
         r = refused(pool, tx.to_dict())
-        assert (r.status, r.title) == (409, "already committed")
+        assert (REFUSAL_STATUS[r.kind], r.title) == (409, "already committed")
         assert "cannot be replayed" in r.detail
         fresh = anchor(c)
         assert pool.admit(fresh) == fresh.tx_id
@@ -149,7 +150,7 @@ def test_duplicate_in_pool_is_409(c: Consortium) -> None:
     tx = anchor(c)
     pool.admit(tx.to_dict())
     r = refused(pool, tx.to_dict())
-    assert (r.status, r.title) == (409, "already pending")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (409, "already pending")
     assert len(pool) == 1
 
 
@@ -159,7 +160,7 @@ def test_duplicate_within_a_batch_is_409(c: Consortium) -> None:
     results = pool.admit_many([tx.to_dict(), other, tx])
     assert results[:2] == [tx.tx_id, other.tx_id]
     assert isinstance(results[2], Refused)
-    assert (results[2].status, results[2].title) == (409, "duplicate in batch")
+    assert (REFUSAL_STATUS[results[2].kind], results[2].title) == (409, "duplicate in batch")
     assert "item 0 of this batch" in results[2].detail
     assert len(pool) == 2
 
@@ -171,7 +172,10 @@ def test_full_pool_is_503(c: Consortium) -> None:
     assert results[:2] == [txs[0].tx_id, txs[1].tx_id]
     full = results[2]
     assert isinstance(full, Refused)
-    assert (full.status, full.detail) == (503, "mempool full (2 transactions); retry later")
+    assert (REFUSAL_STATUS[full.kind], full.detail) == (
+        503,
+        "mempool full (2 transactions); retry later",
+    )
     pool.remove([txs[0].tx_id_bytes])
     assert pool.admit(txs[2]) == txs[2].tx_id
 
@@ -193,7 +197,7 @@ def test_role_not_allowed_is_403() -> None:
     args = {"sha256": "11" * 32, "size": 1}
     tx = Transaction.new(member, genesis.chain_id, "evidence", "anchor", args).sign(member)
     r = refused(pool, tx.to_dict())
-    assert (r.status, r.title) == (403, "not permitted")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (403, "not permitted")
     assert "role(s) auditor may not call evidence.anchor" in r.detail
     assert "'inspectorate'" in r.detail
     why = pool.check_block([tx])
@@ -216,7 +220,7 @@ def test_contract_action_and_args_are_422(
     key = c.members[0]
     tx = Transaction.new(key, c.chain_id, contract, action, args).sign(key)
     r = refused(pool_for(c), tx)
-    assert (r.status, r.title) == (422, "rejected")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (422, "rejected")
     assert expected in r.detail
 
 
@@ -275,7 +279,7 @@ def test_removed_transactions_cannot_come_back(c: Consortium) -> None:
     pool.admit(tx)
     pool.remove([tx.tx_id_bytes])
     r = refused(pool, tx.to_dict())
-    assert (r.status, r.title) == (409, "already committed")
+    assert (REFUSAL_STATUS[r.kind], r.title) == (409, "already committed")
     assert len(pool) == 0
 
 

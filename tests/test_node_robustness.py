@@ -45,7 +45,7 @@ from nodes.peer.wire import (
 from nodes.runtime import node as node_module
 from nodes.runtime.node import CONSENSUS_PATH, TX_PATH, Node
 from nodes.server.peer_api import _decode_all
-from nodes.server.problems import Problem
+from nodes.server.problems import REFUSAL_STATUS, Problem
 from nodes.simulator.run import simulate, violations
 from nodes.simulator.scenario import scenario_for
 from nodes.vote_log import VoteLog
@@ -393,7 +393,7 @@ def test_deeply_nested_args_are_refused_400_not_an_internal_error():
     item = c.tx(0, sha256="ab" * 32, size=1).to_dict()
     item["tx"]["args"]["x"] = json.loads("[" * 600 + "]" * 600)
     (result,) = pool.admit_many([item])
-    assert isinstance(result, Refused) and result.status == 400
+    assert isinstance(result, Refused) and REFUSAL_STATUS[result.kind] == 400
 
 
 def test_proposal_with_non_hex_tx_id_is_a_validation_error(local: Local):

@@ -58,6 +58,7 @@ from nodes.peer.wire import (
     sign_proposal,
     verify_proposal,
 )
+from nodes.refusals import RefusalKind
 from nodes.runtime.apply import StoreView, store_block
 from nodes.runtime.blocks import build_block, judge_block
 from nodes.runtime.metrics import Metrics
@@ -160,7 +161,7 @@ class Node:
         for item, result in zip(items, results, strict=True):
             if isinstance(result, Refused):
                 self.metrics.refused_transactions += 1
-                if result.status != 409:
+                if result.kind is not RefusalKind.DUPLICATE:
                     self._remember_refusal(item, result)
                 continue
             tx = self.mempool.get(bytes.fromhex(result))

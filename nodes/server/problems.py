@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from ledger.errors import LedgerError, NotFoundError, SignatureError, ValidationError
 from nodes.mempool import Refused
+from nodes.refusals import RefusalKind
 
 log = logging.getLogger("provledger.api")
 MEDIA_TYPE = "application/problem+json"
@@ -54,9 +55,22 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+REFUSAL_STATUS: dict[RefusalKind, int] = {
+    RefusalKind.MALFORMED: 400,
+    RefusalKind.NOT_MEMBER: 403,
+    RefusalKind.NOT_PERMITTED: 403,
+    RefusalKind.BAD_SIGNATURE: 403,
+    RefusalKind.DUPLICATE: 409,
+    RefusalKind.WRONG_CHAIN: 422,
+    RefusalKind.REJECTED: 422,
+    RefusalKind.FULL: 503,
+}
+"""The one table from a refusal's kind to the HTTP status a client sees."""
+
+
 def refused_problem(refused: Refused) -> dict[str, Any]:
     """A mempool refusal as a problem object (for batch answers)."""
-    return problem_body(refused.status, refused.title, refused.detail)
+    return problem_body(REFUSAL_STATUS[refused.kind], refused.title, refused.detail)
 
 
 # The core's typed errors, most specific first: (class, status, title).
@@ -77,7 +91,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, request.url.path)
+        status = REFUSAL_STATUS[exc.kind]
+        return problem_response(status, exc.title, exc.detail, request.url.path)
 
     @app.exception_handler(LedgerError)
     async def _ledger(request: Request, exc: LedgerError) -> JSONResponse:
