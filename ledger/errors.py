@@ -52,3 +52,9 @@ class StoreError(LedgerError):
 
 class NotFoundError(StoreError, LookupError):
     """The store has no object under the requested key."""
+
+
+class CorruptionError(StoreError):
+    """A stored row does not match what it must (a body that does not hash to its id, a
+    head that disagrees with its certificate or Merkle frontier): the store is damaged
+    and the row is never served as if it were sound."""
