@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from ledger.errors import LedgerError, NotFoundError, SignatureError, ValidationError
@@ -21,6 +22,45 @@ from nodes.refusals import RefusalKind
 log = logging.getLogger("provledger.api")
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://provledger.dev/problems/"
+
+
+class ProblemDetails(BaseModel):
+    """The body of every error answer (RFC 9457); routes may add members."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="a URI naming the kind of problem")
+    title: str = Field(description="a short summary of the kind of problem")
+    status: int = Field(ge=400, le=599, description="the HTTP status code")
+    detail: str = Field(description="what went wrong here, and what to do next")
+    instance: str | None = Field(None, description="the path that was asked for")
+
+
+_STATUS_TEXT = {
+    400: "malformed or invalid request",
+    403: "not signed by a member or validator, or not permitted",
+    404: "no such object",
+    405: "method not allowed",
+    409: "already pending or committed",
+    413: "request too large",
+    415: "body is not application/json",
+    422: "well-formed but refused",
+    500: "internal error (the node's log has it)",
+    503: "temporarily unable (mempool full, node not ready)",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route that may answer each of ``statuses`` with
+    problem details."""
+    return {
+        s: {
+            "model": ProblemDetails,
+            "description": _STATUS_TEXT.get(s, "error"),
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for s in statuses
+    }
 
 
 class Problem(Exception):
