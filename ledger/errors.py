@@ -58,3 +58,17 @@ class CorruptionError(StoreError):
     """A stored row does not match what it must (a body that does not hash to its id, a
     head that disagrees with its certificate or Merkle frontier): the store is damaged
     and the row is never served as if it were sound."""
+
+
+class DamagedDatabaseError(CorruptionError):
+    """The database file itself is damaged (SQLite: "database disk image is malformed",
+    "file is not a database"; PostgreSQL: data or index corrupted): the engine cannot read
+    ``table`` (None where the failing statement names no table)."""
+
+    def __init__(self, message: str, table: str | None = None) -> None:
+        super().__init__(message)
+        self.table = table
+
+
+class StateProofError(ProofError):
+    """A state proof (membership or non-membership in the state tree) does not verify."""

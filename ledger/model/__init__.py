@@ -1,4 +1,4 @@
-"""The core objects of DESIGN.md as frozen dataclasses with canonical encode/decode.
+"""The core objects of the ledger as frozen dataclasses with canonical encode/decode.
 
 Each object has ``to_dict()`` (JSON-safe, canonical field names) and
 ``from_dict(obj)``, which validates strictly and raises ``ValidationError``: no missing,
