@@ -105,6 +105,22 @@ class Contract(Protocol):
 # ---- shared argument checks ---------------------------------------------------
 
 
+def unknown_action(contract: str, action: str) -> Rejection:
+    """The refusal of a call to an action that ``contract`` does not have."""
+    return Rejection(f"unknown action {action!r} of contract {contract!r}")
+
+
+def check_action(
+    contract: str, checkers: Mapping[str, Callable[[Any, str], None]], action: str, args: Any
+) -> None:
+    """Check ``args`` of ``action`` with its checker in ``checkers``, which names each
+    fault at ``<contract>.<action>``; refuse an action that has no checker as unknown."""
+    check = checkers.get(action)
+    if check is None:
+        raise unknown_action(contract, action)
+    check(args, f"{contract}.{action}")
+
+
 @dataclass(frozen=True)
 class Arg:
     """One argument of an action: whether it must be present and how to check it.
@@ -133,6 +149,16 @@ def check_fields(args: Any, spec: Mapping[str, Arg], where: str) -> None:
     for name, arg in spec.items():
         if name in args:
             arg.check(f"{where}.{name}", args[name])
+
+
+def check_list(where: str, value: Any, *, most: int, expected: str, many: str) -> list[Any]:
+    """``value`` if it is a list of at most ``most`` elements; otherwise refuse it with
+    "expected a list of ``expected``" or "at most ``most`` ``many``, got n"."""
+    if not isinstance(value, list):
+        raise Rejection(f"{where}: expected a list of {expected}")
+    if len(value) > most:
+        raise Rejection(f"{where}: at most {most} {many}, got {len(value)}")
+    return value
 
 
 def check_hex_digest(where: str, value: Any) -> None:

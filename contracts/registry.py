@@ -146,7 +146,8 @@ def _prefetch(
     items: Sequence[tuple[SignedTransaction, TxContext]],
 ) -> None:
     """Tell a view that can batch its reads (``prefetch``) which keys the block's
-    transactions will read, as their contracts' optional ``reads`` declare."""
+    transactions will read, as their contracts' optional ``reads`` declare: a key of the
+    contract itself, or ``(contract, key)`` of another contract's state."""
     prefetch = getattr(view, "prefetch", None)
     if prefetch is None:
         return
@@ -157,9 +158,12 @@ def _prefetch(
         if reads is None:
             continue
         try:
-            wanted.setdefault(tx.contract, []).extend(reads(tx.action, tx.args))
+            declared = list(reads(tx.action, tx.args))
         except (Rejection, KeyError, TypeError):
             continue  # the transaction will be refused when applied
+        for read in declared:
+            contract, key = read if isinstance(read, tuple) else (tx.contract, read)
+            wanted.setdefault(contract, []).append(key)
     prefetch(wanted)
 
 
@@ -167,4 +171,4 @@ def default_registry(genesis: Genesis) -> Registry:
     """The contracts this release ships, for the chain ``genesis`` starts: ``evidence``,
     ``membership`` (which needs genesis's organisations and validators) and
     ``traceability``."""
-    return Registry([Evidence(), Membership(genesis), Traceability()])
+    return Registry([Evidence(), Membership(genesis), Traceability(genesis)])

@@ -1,16 +1,17 @@
 """Audit: re-verify a store from genesis and report the first fault exactly.
 
-For every block, in height order: the header decodes, names this chain and the right
-height, links to its predecessor, hashes to the stored block hash, and keeps time
-moving forward; its certificate holds a quorum of valid validator signatures over that
-hash; its checkpoint is cosigned by a quorum and states the header's log head; its
-transactions decode, hash to their stored ids, are signed by member keys of genesis
-for this chain, and reproduce ``tx_count`` and ``tx_root``; the log recomputed from
-genesis reproduces ``log_size``, ``log_root`` and every stored Merkle node. Finally no
-row lies beyond the head.
+For every block, in height order: the header decodes, is a valid successor of the
+block before (``ledger.successor``: chain, height, ``prev_hash``, ``log_size``, time,
+proposer) and hashes to the stored block hash; its certificate and checkpoint pass
+``ledger.certified``; its transactions decode, hash to their stored ids, are signed by
+member keys of genesis for this chain, and reproduce ``tx_count`` and ``tx_root``; the
+log recomputed from genesis reproduces ``log_root`` and every stored Merkle node.
+Finally no row lies beyond the head.
 
 A corrupted row is a finding, never a crash: the report names the height, the
-transaction's place in its block and in the log, the check, and what differs.
+transaction's place in its block and in the log, the check, and what differs. So is a
+damaged database file (check ``database``): the report names the table the engine could
+not read, where the failing statement tells.
 """
 
 from __future__ import annotations
@@ -18,19 +19,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from ledger.canonical import parse_time
-from ledger.checkpoint import verify_checkpoint
-from ledger.errors import LedgerError
+from ledger.certified import certificate_faults, checkpoint_faults
+from ledger.errors import DamagedDatabaseError, LedgerError
+from ledger.fault import Fault
 from ledger.merkle import leaf_hash
 from ledger.merkle_log import Frontier
-from ledger.model.block import BlockHeader, tx_root
+from ledger.model.block import Block, BlockHeader
 from ledger.model.genesis import Genesis, Organisation
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
 from ledger.store.snapshot import Snapshot
 from ledger.store.store import Store
+from ledger.successor import Tip, link_faults, log_faults
+
+_T = TypeVar("_T")
 
 Progress = Callable[[int, int], None]
 
@@ -46,15 +50,23 @@ class Finding:
     log_index: int | None = None
     expected: str | None = None
     actual: str | None = None
+    table: str | None = None
 
     def where(self) -> str:
-        """A short 'height H, transaction T (log index L)' locator."""
+        """A short 'height H, transaction T (log index L), table X' locator."""
         parts = []
         if self.height is not None:
             parts.append(f"height {self.height}")
         if self.tx_index is not None:
             parts.append(f"transaction {self.tx_index} (log index {self.log_index})")
+        if self.table is not None:
+            parts.append(f"table {self.table}")
         return ", ".join(parts) or "store"
+
+    @classmethod
+    def damaged(cls, exc: DamagedDatabaseError, height: int | None = None) -> Finding:
+        """The finding of a database file the engine cannot read."""
+        return cls("database", str(exc), height=height, table=exc.table)
 
 
 @dataclass
@@ -80,6 +92,11 @@ class AuditReport:
         """JSON-safe form."""
         return {**asdict(self), "ok": self.ok}
 
+    @classmethod
+    def of_damage(cls, chain_id: str, exc: DamagedDatabaseError) -> AuditReport:
+        """The report on a database file too damaged to be opened or read at all."""
+        return cls(chain_id=chain_id, finding=Finding.damaged(exc))
+
 
 class _Fault(Exception):
     def __init__(self, finding: Finding) -> None:
@@ -100,16 +117,19 @@ def audit_store(
     consistent snapshot of it. ``members(height, sender)`` names the organisation and
     key of a sender in the block at ``height`` (default: genesis's members only; a chain
     whose roster changed passes the roster's history)."""
-    total = store.height()
     trusted = genesis or store.genesis
-    with store.snapshot() as snapshot:
-        lookup = members or (lambda _height, sender: trusted.member(sender))
-        auditor = _Auditor(snapshot, trusted, progress, lookup)
-        try:
-            auditor.run(total)
-        except _Fault as fault:
-            auditor.report.finding = fault.finding
-    return auditor.report
+    report = AuditReport(chain_id=trusted.chain_id)
+    try:
+        with store.snapshot() as snapshot:
+            lookup = members or (lambda _height, sender: trusted.member(sender))
+            auditor = _Auditor(snapshot, trusted, progress, lookup, report)
+            try:
+                auditor.run(snapshot.last_height() or 0)
+            except _Fault as fault:
+                report.finding = fault.finding
+    except DamagedDatabaseError as exc:
+        report.finding = Finding.damaged(exc)
+    return report
 
 
 class _Auditor:
@@ -121,13 +141,14 @@ class _Auditor:
         genesis: Genesis,
         progress: Progress | None,
         members: MemberLookup,
+        report: AuditReport,
     ) -> None:
         self.snap, self.genesis, self.progress, self.members = snapshot, genesis, progress, members
         self.chain_id = genesis.chain_id
         self.validators = genesis.validator_set()
-        self.report = AuditReport(chain_id=self.chain_id)
+        self.report = report
         self.frontier = Frontier(0, [])
-        self.prev: BlockHeader | None = None
+        self.tip = Tip.genesis(self.chain_id)
 
     def run(self, total: int) -> None:
         self._check_genesis()
@@ -170,6 +191,8 @@ class _Auditor:
             self._block(row)
         except _Fault:
             raise
+        except DamagedDatabaseError as exc:
+            raise _Fault(Finding.damaged(exc, height)) from exc
         except Exception as exc:  # a corrupted row can hold anything: report, don't crash
             raise _Fault(
                 Finding(
@@ -198,27 +221,42 @@ class _Auditor:
         self._check_certificate(height, header, row["certificate"])
         self._check_checkpoint(height, header, row["checkpoint"])
         self._check_log(height, header, self._check_transactions(height, header))
-        self.prev = header
+        self.tip = Tip.of(header)
         r = self.report
         r.blocks, r.head_height, r.head_hash = height, height, header.block_hash
         r.log_size, r.log_root = header.log_size, header.log_root
 
     @staticmethod
-    def _decode(height: int, what: str, fn: Callable[[], Any], **where: int) -> Any:
+    def _decode(
+        height: int,
+        what: str,
+        fn: Callable[[], _T],
+        tx_index: int | None = None,
+        log_index: int | None = None,
+    ) -> _T:
         try:
             return fn()
         except (ValueError, TypeError, KeyError, RecursionError, LedgerError) as exc:
             raise _Fault(
-                Finding(what, f"{what} is unreadable: {exc}", height=height, **where)
+                Finding(
+                    what,
+                    f"{what} is unreadable: {exc}",
+                    height=height,
+                    tx_index=tx_index,
+                    log_index=log_index,
+                )
             ) from exc
 
+    @staticmethod
+    def _first(height: int, faults: list[Fault]) -> None:
+        """Raise the first of ``faults`` as the finding at ``height``."""
+        for f in faults:
+            raise _Fault(Finding(f.check, f.message, height, None, None, f.expected, f.actual))
+
     def _check_header(self, height: int, header: BlockHeader, row: dict[str, Any]) -> None:
-        prev_hash = self.prev.block_hash if self.prev else self.chain_id
+        self._first(height, link_faults(self.tip, header, self.validators))
         stored_hash = _hex_of(row["block_hash"])
         checks = [
-            ("chain_id", self.chain_id, header.chain_id, "header names another chain"),
-            ("height", str(height), str(header.height), "header height differs from its row"),
-            ("prev_hash", prev_hash, header.prev_hash, "header does not link to the block before"),
             (
                 "block_hash",
                 header.block_hash,
@@ -227,37 +265,8 @@ class _Auditor:
             ),
             ("log_size", str(header.log_size), str(row["log_size"]), "row log_size differs"),
             ("tx_count", str(header.tx_count), str(row["tx_count"]), "row tx_count differs"),
-            (
-                "log_size",
-                str((self.prev.log_size if self.prev else 0) + header.tx_count),
-                str(header.log_size),
-                "log_size is not previous size + tx_count",
-            ),
         ]
-        for check, expected, actual, message in checks:
-            if expected != actual:
-                raise _Fault(
-                    Finding(check, message, height=height, expected=expected, actual=actual)
-                )
-        if header.proposer not in self.validators.keys:
-            raise _Fault(
-                Finding(
-                    "proposer",
-                    "the proposer is not a genesis validator",
-                    height=height,
-                    actual=header.proposer,
-                )
-            )
-        if self.prev is not None and parse_time(header.time) < parse_time(self.prev.time):
-            raise _Fault(
-                Finding(
-                    "time",
-                    "block time goes backwards",
-                    height=height,
-                    expected=f">= {self.prev.time}",
-                    actual=header.time,
-                )
-            )
+        self._first(height, [Fault(c, m, e, a) for c, e, a, m in checks if e != a])
 
     def _check_certificate(self, height: int, header: BlockHeader, body: str | None) -> None:
         if body is None:
@@ -265,65 +274,25 @@ class _Auditor:
         cert = self._decode(
             height, "certificate", lambda: CommitCertificate.from_dict(json.loads(body))
         )
-        try:
-            cert.verify(
-                self.validators, chain_id=self.chain_id, height=height, block_hash=header.block_hash
-            )
-        except LedgerError as exc:
-            raise _Fault(Finding("certificate", str(exc), height=height)) from exc
+        self._first(height, certificate_faults(header, cert, self.validators))
 
     def _check_checkpoint(self, height: int, header: BlockHeader, note: str | None) -> None:
         if note is None:
             raise _Fault(Finding("checkpoint", "block has no cosigned checkpoint", height=height))
-        try:
-            cp, _ = verify_checkpoint(note, self.validators, self.chain_id)
-        except LedgerError as exc:
-            raise _Fault(Finding("checkpoint", str(exc), height=height)) from exc
-        got = (cp.size, cp.root.hex(), cp.height, cp.block_hash)
-        want = (header.log_size, header.log_root, height, header.block_hash)
-        if got != want:
-            raise _Fault(
-                Finding(
-                    "checkpoint",
-                    "checkpoint does not state this block's head",
-                    height=height,
-                    expected=str(want),
-                    actual=str(got),
-                )
-            )
+        self._first(height, checkpoint_faults(header, note, self.validators))
 
     def _check_transactions(self, height: int, header: BlockHeader) -> list[SignedTransaction]:
         rows = self.snap.transactions(header.first_index, header.log_size)
-        if len(rows) != header.tx_count:
-            raise _Fault(
-                Finding(
-                    "tx_count",
-                    "stored transactions differ from tx_count",
-                    height=height,
-                    expected=str(header.tx_count),
-                    actual=str(len(rows)),
-                )
-            )
-        txs = []
-        for i, row in enumerate(rows):
-            where = {"tx_index": i, "log_index": header.first_index + i}
-            txs.append(self._check_transaction(height, row, where))
-        root = tx_root(txs)
-        if root != header.tx_root:
-            raise _Fault(
-                Finding(
-                    "tx_root",
-                    "transactions do not hash to tx_root",
-                    height=height,
-                    expected=header.tx_root,
-                    actual=root,
-                )
-            )
+        txs = [
+            self._check_transaction(height, row, i, header.first_index + i)
+            for i, row in enumerate(rows)
+        ]
+        self._first(height, Block(header, tuple(txs)).body_faults())
         self.report.transactions += len(txs)
         return txs
 
     def _check_transaction(
-        self, height: int, row: dict[str, Any], where: dict[str, int]
+        self, height: int, row: dict[str, Any], tx_index: int, log_index: int
     ) -> SignedTransaction:
         def fault(check: str, message: str, expected: str = "", actual: str = "") -> _Fault:
             return _Fault(
@@ -331,24 +300,23 @@ class _Auditor:
                     check,
                     message,
                     height=height,
+                    tx_index=tx_index,
+                    log_index=log_index,
                     expected=expected or None,
                     actual=actual or None,
-                    **where,
                 )
             )
 
-        if row["log_index"] != where["log_index"]:
+        if row["log_index"] != log_index:
             raise fault(
-                "log_index",
-                "log indexes are not contiguous",
-                str(where["log_index"]),
-                str(row["log_index"]),
+                "log_index", "log indexes are not contiguous", str(log_index), str(row["log_index"])
             )
         tx = self._decode(
             height,
             "transaction",
             lambda: SignedTransaction.from_dict(json.loads(row["body"])),
-            **where,
+            tx_index,
+            log_index,
         )
         stored_id = _hex_of(row["tx_id"])
         if tx.tx_id != stored_id:
@@ -377,7 +345,7 @@ class _Auditor:
         return tx
 
     def _check_log(self, height: int, header: BlockHeader, txs: list[SignedTransaction]) -> None:
-        # The frontier's size needs no check of its own: _check_header holds log_size to
+        # The frontier's size needs no check of its own: link_faults holds log_size to
         # previous size + tx_count at every height, and the frontier grows by the same.
         made = self.frontier.append(leaf_hash(tx.tx_id_bytes) for tx in txs)
         stored = self.snap.nodes([n for n, _ in made])
@@ -387,7 +355,7 @@ class _Auditor:
                 raise _Fault(
                     Finding(
                         "merkle_node",
-                        f"merkle node level {node.level} index {node.index} "
+                        f"merkle node level {node.level} index {node.position} "
                         + ("is missing" if actual is None else "differs"),
                         height=height,
                         expected=expected.hex(),
@@ -395,17 +363,7 @@ class _Auditor:
                     )
                 )
         self.report.merkle_nodes += len(made)
-        root = self.frontier.root().hex()
-        if root != header.log_root:
-            raise _Fault(
-                Finding(
-                    "log_root",
-                    "log recomputed from genesis has another root",
-                    height=height,
-                    expected=root,
-                    actual=header.log_root,
-                )
-            )
+        self._first(height, log_faults(header, self.frontier.root().hex()))
 
     def _check_no_extra_rows(self) -> None:
         counts = self.snap.count_rows()

@@ -75,7 +75,8 @@ def _plain(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+        number: int = value
+        return -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str or (key and max(key) >= "\ud800") or not _plain(item):
@@ -162,8 +163,8 @@ def parse_time(text: Any, field: str = "time") -> datetime:
 
 def check_time(text: Any, field: str = "time") -> str:
     """Return ``text`` if it is a valid RFC 3339 UTC time string, else raise."""
-    parse_time(text, field)
-    return text
+    parse_time(text, field)  # raises unless ``text`` is such a string
+    return str(text)
 
 
 def check_hex(text: Any, field: str, nbytes: int | None = None) -> str:

@@ -23,7 +23,7 @@ NodeReader = Callable[[Sequence[NodeId]], Mapping[NodeId, bytes]]
 
 def node_key(node: NodeId) -> int:
     """A single integer key for a node: ``level << 48 | index``."""
-    return node.level << INDEX_BITS | node.index
+    return node.level << INDEX_BITS | node.position
 
 
 def node_of_key(key: int) -> NodeId:
@@ -51,7 +51,7 @@ def _hashes_of(ranges: Iterable[Range], read: NodeReader) -> list[bytes]:
     missing = [n for n in wanted if n not in got]
     if missing:
         raise StoreError(
-            f"merkle node level {missing[0].level} index {missing[0].index} is missing"
+            f"merkle node level {missing[0].level} index {missing[0].position} is missing"
         )
     return [fold([got[n] for n in range_nodes(r)]) for r in ranges]
 
@@ -101,7 +101,7 @@ class Frontier:
         """Append leaves; return every node completed (leaves included), to be stored."""
         # The hot loop of every append: plain tuples and a local SHA-256, no calls.
         sha256 = hashlib.sha256
-        stack = [(n.level, n.index, h) for n, h in self.nodes]
+        stack = [(n.level, n.position, h) for n, h in self.nodes]
         out: list[tuple[NodeId, bytes]] = []
         size = self.size
         for leaf in leaf_hashes:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.certified import certificate_faults, head_faults
 from ledger.checkpoint import verify_checkpoint
 from ledger.errors import LedgerError, ReceiptError
 from ledger.merkle import leaf_hash, verify_inclusion
@@ -107,19 +108,10 @@ def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
     except LedgerError as exc:
         raise _step("checkpoint", exc) from exc
 
-    block_hash = header.block_hash
-    if header.chain_id != chain_id:
-        raise ReceiptError("header: block is for another chain")
-    if (checkpoint.block_hash, checkpoint.height) != (block_hash, header.height):
-        raise ReceiptError("header: does not hash to the block the checkpoint names")
-    if (checkpoint.size, checkpoint.root.hex()) != (header.log_size, header.log_root):
-        raise ReceiptError("header: log size or root differs from the checkpoint")
-    try:
-        certificate.verify(
-            trust.validators, chain_id=chain_id, height=header.height, block_hash=block_hash
-        )
-    except LedgerError as exc:
-        raise _step("certificate", exc) from exc
+    for fault in head_faults(header, checkpoint):
+        raise ReceiptError(f"header: {fault}")
+    for fault in certificate_faults(header, certificate, trust.validators):
+        raise ReceiptError(f"certificate: {fault}")
 
     if entry.tx_id != receipt["tx_id"]:
         raise ReceiptError("entry: does not hash to tx_id")
@@ -150,7 +142,7 @@ def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
         tx_id=entry.tx_id,
         index=proof.index,
         height=header.height,
-        block_hash=block_hash,
+        block_hash=header.block_hash,
         time=header.time,
         entry=entry,
         organisation=member[0].name,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.canonical import now_time
-from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.checkpoint import checkpoint_of_header, sign_checkpoint
 from ledger.keys import SigningKey
 from ledger.model.block import Block
 from ledger.model.transaction import SignedTransaction
@@ -51,15 +51,6 @@ def seal(
         for _, key in validator_keys
     ]
     certificate = CommitCertificate.from_votes(votes)
-    checkpoint = sign_checkpoint(
-        Checkpoint(
-            header.chain_id,
-            header.log_size,
-            bytes.fromhex(header.log_root),
-            header.height,
-            header.block_hash,
-        ),
-        validator_keys,
-    )
+    checkpoint = sign_checkpoint(checkpoint_of_header(header), validator_keys)
     store.append_block(block, certificate, checkpoint, state_writes)
     return Sealed(block, certificate, checkpoint)

@@ -21,10 +21,12 @@ class Range(NamedTuple):
 
 
 class NodeId(NamedTuple):
-    """A perfect subtree: leaves ``[index << level, (index + 1) << level)``."""
+    """A perfect subtree: leaves ``[position << level, (position + 1) << level)``.
+
+    (``position`` is RFC 9162's node index; a tuple cannot name a field ``index``.)"""
 
     level: int
-    index: int
+    position: int
 
 
 def largest_power_of_two_below(n: int) -> int:

@@ -36,6 +36,7 @@ class Limits:
     max_batch: int = 2_000
     mempool: int = 100_000
     max_block_transactions: int = 4_000
+    body_read_seconds: int = 20  # a request body not all arrived by then is answered 408
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,15 @@ def run_core_demo(out: Path, console: Console) -> bool:
         stale.unlink()
     store = Store.create(str(db), genesis)
 
-    table = Table(title="seed documents anchored (one block each)")
-    for col in ("height", "document", "sha256", "bytes", "depositor", "tx id"):
-        table.add_column(col)
+    table = Table(
+        "height",
+        "document",
+        "sha256",
+        "bytes",
+        "depositor",
+        "tx id",
+        title="seed documents anchored (one block each)",
+    )
     receipts = out / "receipts"
     receipts.mkdir(exist_ok=True)
     with store:

@@ -9,10 +9,12 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.trust import Trust
+from tests.test_event_hash import reference_hash_ids_of_file
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
@@ -185,6 +187,7 @@ def test_unreadable_inputs_get_one_line(tmp_path, demo_dir):
     assert not_receipt.returncode == 1 and "NOT VERIFIED" in not_receipt.stderr
 
 
+@pytest.mark.filterwarnings("ignore:open_text is deprecated:DeprecationWarning")
 def test_consortium_demo_runs_three_nodes_and_leaves_none(tmp_path):
     out = tmp_path / "demo"
     result = run("demo", "--out", str(out))
@@ -208,6 +211,9 @@ def test_consortium_demo_runs_three_nodes_and_leaves_none(tmp_path):
     assert len(list((out / "receipts").glob("*.json"))) == 5
     assert len(list((out / "exports").glob("*.prov.json"))) == 2
     assert len(list((out / "exports").glob("*.epcis.jsonld"))) == 2
+    for path in (out / "exports").glob("*.epcis.jsonld"):  # GS1's tool, on the files as written
+        events = json.loads(path.read_text(encoding="utf-8"))["epcisBody"]["eventList"]
+        assert reference_hash_ids_of_file(path) == [e["eventID"] for e in events], path.name
     trust = json.loads((out / "trust.json").read_text())
     assert {"greenfarm", "sg-energy"} <= {o["name"] for o in trust["organisations"]}
     assert not list((out / "run").glob("*.pid"))
@@ -226,3 +232,38 @@ def test_consortium_demo_runs_three_nodes_and_leaves_none(tmp_path):
     receipt = sorted((out / "receipts").glob("*.json"))[0]
     ok = run("verify-receipt", str(receipt), "--trust", str(out / "trust.json"))
     assert ok.returncode == 0 and "VERIFIED" in ok.stdout
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_bench_consortium_hands_every_option_to_the_bench(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    from typer.testing import CliRunner
+
+    from nodes.bench import consortium as bench
+    from nodes.cli.main import app
+
+    calls = []
+
+    def fake(folder: Path, **options: Any) -> bench.ConsortiumFigures:
+        calls.append((folder, options))
+        if not as_json:  # the progress bar's callbacks run without error
+            options["presign"](10)
+            options["tick"](1.5, 300)
+        return bench.ConsortiumFigures(2, 3.0, 900, 850, 283.3, 0.2, 0.9, 9000.0, 2, 1)
+
+    monkeypatch.setattr(bench, "run_consortium_bench", fake)
+    args = ["bench", "consortium", "--seconds", "3", "--nodes", "2", "--batch", "50"]
+    args += ["--base-port", "7501", "--in-flight", "77", "--keep", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--json"] if as_json else args)
+    assert result.exit_code == 0, result.output
+    ((folder, options),) = calls
+    assert folder == tmp_path
+    given = {k: v for k, v in options.items() if k not in ("tick", "presign")}
+    assert given == {"nodes": 2, "seconds": 3.0, "batch": 50, "base_port": 7501, "in_flight": 77}
+    assert ("tick" in options) is ("presign" in options) is (not as_json)
+    if as_json:
+        out = json.loads(result.output)
+        assert (out["committed"], out["limit"]) == (850, 9000.0 * 2 / 2)
+    else:
+        assert "283 tx/s" in result.output and "850 of 900 sent" in result.output

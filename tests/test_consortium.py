@@ -206,15 +206,18 @@ def test_up_reports_a_node_that_exits_at_start(tmp_path):
         config = json.loads(c.config_path(busy).read_text())
         config["genesis"] = "missing-genesis.json"
         c.config_path(busy).write_text(json.dumps(config))
-        started = time.monotonic()
-        done = cli("consortium", "up", c.root, "--timeout", "10")
-        took = time.monotonic() - started
+        # ``up`` is given far longer than any machine needs (900 s) and the run a deadline
+        # well inside it (300 s): it ends only if ``up`` notices the exit instead of waiting
+        # out its timeout, whatever the machine's speed.
+        try:
+            done = cli("consortium", "up", c.root, "--timeout", "900", timeout=300)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"up kept waiting for {busy}, which had exited at start")
         log = c.root / "logs" / f"{busy}.log"
         assert "cannot read genesis file" in log.read_text()
         assert done.returncode == 2, done.stderr
         assert f"node {busy} exited at start" in done.stderr, done.stderr
         assert str(log) in done.stderr
-        assert took < 8, f"up took {took:.1f} s to notice a dead node"
         code, rows = status_rows(c)
         row = next(r for r in rows if r["name"] == busy)
         assert code == 1 and row["up"] is False

@@ -446,3 +446,30 @@ def test_contracts_import_no_nodes_module() -> None:
     )
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+@pytest.mark.parametrize(
+    ("contract", "action", "args", "expected"),
+    [
+        ("evidence", "anchor", {"chunks": "ab"}, "chunks: expected a list of chunk leaf hashes"),
+        ("evidence", "anchor", {"chunks": [GOOD] * 4097}, "chunks: at most 4096 chunks, got 4097"),
+        ("evidence", "anchor", {"chunks": [GOOD, "x"]}, "chunks[1]: expected a SHA-256 digest"),
+        ("evidence", "publish_facts", {"facts": {}}, "facts: expected a list of facts"),
+        ("evidence", "publish_facts", {"facts": [{}] * 5001}, "5000 facts per call, got 5001"),
+        ("evidence", "retract", {}, "unknown action 'retract' of contract 'evidence'"),
+        ("membership", "veto", {}, "unknown action 'veto' of contract 'membership'"),
+        ("membership", "approve", {"proposal": 7}, "membership.approve.proposal: "),
+    ],
+)
+def test_each_contract_checks_the_args_of_its_own_actions(
+    contract: str, action: str, args: dict[str, Any], expected: str
+) -> None:
+    from contracts.membership import Membership
+
+    check = Evidence().check_args if contract == "evidence" else Membership(GENESIS).check_args
+    given = {"sha256": GOOD, **args} if contract == "evidence" else args
+    if action == "anchor":
+        given["size"] = 1
+    with pytest.raises(Rejection) as info:
+        check(action, given)
+    assert expected in info.value.reason

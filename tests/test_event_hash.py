@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from epcis_event_hash_generator import __main__ as cli
 from epcis_event_hash_generator import hash_generator, json_to_py
 from epcis_event_hash_generator.dl_normaliser import normaliser
 from pyld import jsonld
@@ -67,6 +68,18 @@ def reference_hash_ids(document: dict[str, Any]) -> list[str]:
     ids = hash_generator.epcis_hashes_from_events(events)
     assert len(ids) == len(document["epcisBody"]["eventList"]), "the package dropped an event"
     return ids
+
+
+def reference_hash_ids_of_file(path: Path) -> list[str]:
+    """The package's event hash IDs of the EPCIS 2.0 JSON-LD file at ``path``, read by the
+    package itself exactly as written (its command line's ``epcis_hash_from_file``), with
+    no help: no boolean rewritten, nothing re-serialised. Fails if it dropped an event."""
+    jsonld.set_document_loader(offline_loader)
+    json_to_py._namespaces.clear()
+    ids, _ = cli.epcis_hash_from_file(str(path))
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert len(ids) == len(written["epcisBody"]["eventList"]), "the package dropped an event"
+    return list(ids)
 
 
 # --- GS1's examples -----------------------------------------------------------------

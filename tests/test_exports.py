@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ import pytest
 from prov.model import ProvDocument
 from pyld import jsonld
 
-from nodes.exports.epcis import EPCIS_CONTEXT, PROVLEDGER_NS, epcis_document
+from ledger.canonical import canonical
+from nodes.exports.epcis import EPCIS_CONTEXT, PROVLEDGER_NS, TYPED_LISTS, epcis_document
 from nodes.exports.event_hash import event_hash_id
-from nodes.exports.files import export_files, safe_name
+from nodes.exports.files import export_files, now, safe_name
 from nodes.exports.pre_hash import context_namespaces
 from nodes.exports.prov import prov_document
-from tests.test_event_hash import offline_loader, reference_hash_ids
+from tests.contract_view import DictView, context
+from tests.test_event_hash import offline_loader, reference_hash_ids, reference_hash_ids_of_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:open_text is deprecated:DeprecationWarning")
 A = "urn:epc:class:lgtin:4012345.012345.LOTA"
@@ -271,3 +274,139 @@ def test_trace_export_writes_the_documents_of_the_fetched_lineage(
         f"{safe_name(C)}.epcis.jsonld", f"{safe_name(C)}.prov.json",
     ]  # fmt: skip
     assert runner.invoke(app, [*args, "--format", "xml"]).exit_code == 2
+
+
+# --- the demo's flows, exported exactly as written -------------------------------------
+
+
+class StoredView(DictView):
+    """Contract state kept as a node keeps it: each value as its canonical JSON, so it
+    reads back with its members sorted (``type`` last in a source or destination)."""
+
+    def put(self, contract: str, writes: list[tuple[str, Any]]) -> None:
+        super().put(contract, [(k, json.loads(canonical(v))) for k, v in writes])
+
+
+def _roles() -> dict[str, tuple[str, ...]]:
+    from nodes.consortium.init import DEFAULT_ORGS
+    from nodes.demo.membership import JOINERS
+
+    return {
+        **{o.name: tuple(o.roles) for o in DEFAULT_ORGS},
+        **{n: tuple(r) for n, r, _ in JOINERS},
+    }
+
+
+def _packing_flow() -> list[Any]:
+    """A pallet packed, shipped with its contents, received and unpacked."""
+    from nodes.demo.context import Step
+
+    case, lot = "urn:epc:id:sgtin:6901234.000004.CASE-1", "urn:epc:class:lgtin:6901234.000005.L1"
+    pallet = "urn:epc:id:sscc:6901234.0000000001"
+    t = "traceability"
+    return [
+        Step("sinochem", t, "commission", {"ids": [case, lot]}, "made"),
+        Step("sinochem", t, "pack", {"parent": pallet, "children": [case, lot]}, "packed"),
+        Step("sinochem", t, "ship", {"ids": [pallet], "receiver": "quanzhou-port"}, "shipped"),
+        Step("quanzhou-port", t, "receive", {"ids": [pallet]}, "received"),
+        Step("quanzhou-port", t, "unpack", {"parent": pallet, "children": [case]}, "unpacked"),
+    ]
+
+
+def _run_flows() -> StoredView:
+    """The demo's oil and food flows and a packing flow, applied in order by the
+    traceability contract as committed transactions are, each refused step refused."""
+    from contracts import Rejection
+    from contracts.traceability import Traceability
+    from nodes.demo.trace import food_flow, oil_flow
+    from tests.roster_genesis import genesis_of
+
+    roles, view = _roles(), StoredView()
+    contract = Traceability(genesis_of(roles))
+    for n, step in enumerate([*oil_flow(), *food_flow(), *_packing_flow()]):
+        ctx = context(n, step.org, roles[step.org], f"2026-03-01T12:{n // 60:02d}:{n % 60:02d}Z")
+        contract.check_args(step.action, step.args)
+        try:
+            writes = contract.apply(view, step.action, step.args, ctx)
+        except Rejection:
+            assert not step.applied, f"{step.label}: refused"
+            continue
+        assert step.applied, f"{step.label}: applied, but the rules must refuse it"
+        view.put("traceability", writes)
+    return view
+
+
+def _exported_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """``provledger trace export`` of the gasoline, the juice and the packed case, each
+    lineage served as the node serves it (JSON of the stored records)."""
+    from typer.testing import CliRunner
+
+    from contracts.traceability.queries import lineage
+    from nodes.cli import trace_cmd
+    from nodes.cli.main import app
+    from nodes.demo.trace import GASOLINE, JUICE
+
+    view = _run_flows()
+    served = {
+        p: json.dumps(lineage(view, p))
+        for p in (GASOLINE, JUICE, "urn:epc:id:sgtin:6901234.000004.CASE-1")
+    }
+    monkeypatch.setattr(trace_cmd, "fetch", lambda _c, pid, _v=None: json.loads(served[pid]))
+    files = []
+    for product_id in served:
+        args = ["trace", "export", product_id, "--consortium", str(tmp_path), "--json"]
+        result = CliRunner().invoke(app, [*args, "--out", str(tmp_path), "--format", "epcis"])
+        assert result.exit_code == 0, result.output
+        files.extend(Path(p) for p in json.loads(result.output)["files"])
+    return files
+
+
+def test_the_reference_implementation_reproduces_every_event_id_of_the_files_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _exported_as_written(tmp_path, monkeypatch)
+    events = []
+    for path in files:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        written = [e["eventID"] for e in document["epcisBody"]["eventList"]]
+        assert reference_hash_ids_of_file(path) == written, path.name
+        events.extend(document["epcisBody"]["eventList"])
+    assert {e["type"] for e in events} == {
+        "ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent",
+    }  # fmt: skip
+    listed = [e for e in events if {"bizTransactionList", "sourceList", "destinationList"} & set(e)]
+    assert {k for e in listed for k in e} >= {"bizTransactionList", "sourceList", "destinationList"}
+    assert any(len(e.get("sourceList", [])) > 1 for e in listed)
+    assert any(len(e.get("bizTransactionList", [])) > 1 for e in listed)
+    for e in listed:
+        for name, id_member in TYPED_LISTS.items():
+            assert all(list(x)[:2] == ["type", id_member] for x in e.get(name, [])), e
+
+
+def test_stored_member_order_would_give_the_reference_implementation_other_ids(
+    tmp_path: Path,
+) -> None:
+    """The check above can fail: the same events with ``type`` last in their source,
+    destination and business transaction elements (as storage returns them) are read
+    by the package to other IDs than the ones the document names."""
+    record = json.loads(canonical(EVENTS[2]))
+    assert list(record["epcis"]["sourceList"][0]) == ["source", "type"]
+    (path,) = export_files(
+        {**LINEAGE, "events": [record]}, tmp_path, "epcis", creation_date=CREATED
+    )
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert reference_hash_ids_of_file(path) == [document["epcisBody"]["eventList"][0]["eventID"]]
+    event = document["epcisBody"]["eventList"][0]
+    for name, id_member in TYPED_LISTS.items():
+        event[name] = [{id_member: x[id_member], "type": x["type"]} for x in event[name]]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert reference_hash_ids_of_file(path) != [event["eventID"]]
+    unnamed = {k: v for k, v in event.items() if k != "eventID"}
+    assert event_hash_id(unnamed, context_namespaces(document["@context"])) == event["eventID"]
+
+
+def test_without_a_creation_date_the_document_is_dated_now_in_utc(tmp_path: Path) -> None:
+    (path,) = export_files(LINEAGE, tmp_path, "epcis")
+    created = json.loads(path.read_text(encoding="utf-8"))["creationDate"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created), created
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", now())

@@ -255,7 +255,7 @@ def test_frontier_stored_nodes_are_perfect_subtree_roots():
         store[node] = h
     assert len(store) == 2 * 37 - (37).bit_count()
     for node, h in store.items():
-        start = node.index << node.level
+        start = node.position << node.level
         assert start + (1 << node.level) <= 37
         assert h == merkle.root(hashes[start : start + (1 << node.level)])
         assert node_of_key(node_key(node)) == node

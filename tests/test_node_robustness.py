@@ -1,8 +1,10 @@
 """A node and its consensus against a lying or broken peer, crashes and restarts: the
 defects a review of the consortium found, each kept as a regression test (its docstring
-names the defect), and paths that had no test (a relayed proposal; the kept lock). Everything runs
-in one process: the consensus ``Machine`` driven directly, or a ``Node`` built from a
-real ``consortium init`` folder whose tasks are not started (no sockets are opened).
+names the defect), and paths that had no test (a relayed proposal; the kept lock).
+Everything runs in one process: the consensus ``Driver`` (or its ``Machine``) driven
+directly, or a ``Node`` built from a real ``consortium init`` folder whose tasks are not
+started (no sockets are opened), driven through its parts' public methods
+(``node.consensus.handle(event)``, ``node.catch_up``, ``node.outbox``).
 """
 
 from __future__ import annotations
@@ -28,9 +30,20 @@ from ledger.model.transaction import Transaction
 from ledger.model.vote import Vote, VoteType
 from ledger.sealing import seal
 from nodes.bootstrap import key_paths
-from nodes.consensus import actions as act
+from nodes.consensus.driver import Driver
+from nodes.consensus.events import (
+    Backlog,
+    ProposalJudged,
+    Received,
+    ResendTick,
+    Resume,
+    TimeoutFired,
+    ValueBuilt,
+)
 from nodes.consensus.machine import DECIDED_KEPT, Machine, Params
+from nodes.consensus.messages import SignedProposal, SignedVote
 from nodes.consensus.proposal import Proposal
+from nodes.consensus.ready import Ready
 from nodes.consortium.init import init_consortium
 from nodes.consortium.layout import Layout
 from nodes.mempool import Mempool, Refused
@@ -42,8 +55,11 @@ from nodes.peer.wire import (
     encode_proposal,
     sign_proposal,
 )
-from nodes.runtime import node as node_module
-from nodes.runtime.node import CONSENSUS_PATH, TX_PATH, Node
+from nodes.runtime import catch_up as catch_up_module
+from nodes.runtime import consensus_loop as loop_module
+from nodes.runtime.events import Fetched, Pending
+from nodes.runtime.node import Node
+from nodes.runtime.outbox import CONSENSUS_PATH
 from nodes.server.peer_api import _decode_all
 from nodes.server.problems import REFUSAL_STATUS, Problem
 from nodes.simulator.run import simulate, violations
@@ -59,17 +75,14 @@ CHAIN = "ab" * 32
 
 class Local:
     """A three-node consortium folder and an in-process ``Node`` of its first validator
-    (machine built, outboxes present, no task started, nothing bound)."""
+    (no task started, nothing bound)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.configs = init_consortium(root, 3, base_port=24_000)
         self.node = Node(self.configs[0])
         n = self.node
-        n.machine = Machine(n.params, n.key.key_id, n._sign, n.store.height() + 1, ())
-        for peer in n.peers:
-            for path in (CONSENSUS_PATH, TX_PATH):
-                n._outbox[(peer.name, path)] = asyncio.Queue()
+        self.params = Params(tuple(v.key_id for v in n.genesis.validators))
         g = n.genesis
         self.node_keys = {
             v.name: read_key_file(key_paths(root, v.organisation)[1]) for v in g.validators
@@ -90,16 +103,24 @@ class Local:
         )
         return tx.sign(self.member)
 
+    def handle(self, *events: Any) -> None:
+        """Hand ``events`` to the node's consensus loop, one after the other."""
+
+        async def go() -> None:
+            for event in events:
+                await self.node.consensus.handle(event)
+
+        asyncio.run(go())
+
     def close(self) -> None:
-        n = self.node
+        asyncio.run(self.node.close())
 
-        async def _close() -> None:
-            for peer in n.peers:
-                await peer.close()
 
-        asyncio.run(_close())
-        n.vote_log.close()
-        n.store.close()
+def received(message: ProposalMessage | VoteMessage) -> Received:
+    """The driver event of an authenticated peer message."""
+    if isinstance(message, ProposalMessage):
+        return Received(SignedProposal(message.proposal, message.signature))
+    return Received(SignedVote(message.vote, message.cosignature))
 
 
 @pytest.fixture
@@ -117,7 +138,7 @@ def signed_proposal(loc: Local, proposer: int, *, forged_by: int | None = None) 
     when given."""
     n = loc.node
     proposer_id = n.genesis.validators[proposer].key_id
-    rounds = [r for r in range(3) if n.params.proposer(1, r) == proposer_id]
+    rounds = [r for r in range(3) if loc.params.proposer(1, r) == proposer_id]
     header = n.store.next_header([], now_time(), proposer_id)
     p = Proposal(1, rounds[0], header.block_hash, -1, proposer_id, Block(header, ()))
     signer = loc.key(proposer if forged_by is None else forged_by)
@@ -127,13 +148,32 @@ def signed_proposal(loc: Local, proposer: int, *, forged_by: int | None = None) 
 # ---- 1. liveness: restarted validators locked on a value nobody can re-justify ---------
 
 
+class _Keys:
+    """A ``Signing`` with real vote signatures and no checkpoint cosignatures."""
+
+    def __init__(self, key: SigningKey) -> None:
+        self.key = key
+
+    def vote(self, height: int, round: int, type: VoteType, value_id: str | None) -> Vote:
+        return Vote.signed(self.key, CHAIN, height, round, type, value_id)
+
+    def proposal(self, proposal: Proposal) -> None:
+        return None
+
+    def endorse(self, vote: Vote, value: Any) -> None:
+        return None
+
+    def endorsed(self, vote: Vote, attachment: str | None, value: Any) -> bool:
+        return True
+
+
 def _drive_locked_restart(horizon: float = 300.0) -> dict[int, str]:
     """Four validators at height 2; validator 0 (Byzantine) has gone silent. Validators
     2 and 3 had prevoted and precommitted X in round 0 (the polka that locked them
-    counted validator 0's prevote) and then restarted: each is rebuilt from its vote log
-    and handed back its kept lock proposal, exactly as ``Node.start``/``_restore_lock``
-    do. Validator 1 never saw round 0. The three correct validators exchange every
-    message and re-send ``own_messages()`` every second (the runtime's resender).
+    counted validator 0's prevote) and then restarted: each is a ``Driver`` rebuilt from
+    its vote log and its kept lock proposal, exactly as ``Node`` builds it. Validator 1
+    never saw round 0. The three correct validators exchange every message and hand
+    their drivers a ``ResendTick`` every second (the runtime's resender).
     Returns who decided what within ``horizon`` virtual seconds."""
     keys = [SigningKey.generate() for _ in range(4)]
     ids = tuple(k.key_id for k in keys)
@@ -142,50 +182,42 @@ def _drive_locked_restart(horizon: float = 300.0) -> dict[int, str]:
     assert params.proposer(h, 0) == ids[2]
     x = Proposal(h, 0, "11" * 32, -1, ids[2], "X")
 
-    def signer(k: SigningKey) -> Any:
-        return lambda hh, r, t, v: Vote.signed(k, CHAIN, hh, r, t, v)
-
-    machines: dict[int, Machine] = {}
+    drivers: dict[int, Driver] = {}
     for i in (2, 3):
         own = [Vote.signed(keys[i], CHAIN, h, 0, t, x.value_id) for t in VoteType]
-        machines[i] = Machine(params, ids[i], signer(keys[i]), h, own)
-    machines[1] = Machine(params, ids[1], signer(keys[1]), h)
+        drivers[i] = Driver(params, ids[i], _Keys(keys[i]), h, own, [SignedProposal(x)])
+    drivers[1] = Driver(params, ids[1], _Keys(keys[1]), h)
     now, timers, queue, decided, seq = 0.0, [], [], {}, [0]
 
-    def perform(i: int, actions: list[Any]) -> None:
-        for a in actions:
-            if isinstance(a, act.CastVote | act.BroadcastProposal):
-                msg = a.vote if isinstance(a, act.CastVote) else a.proposal
-                queue.extend((j, msg) for j in machines if j != i)
-            elif isinstance(a, act.ScheduleTimeout):
-                seq[0] += 1
-                heapq.heappush(timers, (now + a.delay, seq[0], i, (a.height, a.round, a.step)))
-            elif isinstance(a, act.GetValue):
-                vid = hashlib.sha256(f"{i}/{a.round}".encode()).hexdigest()
-                perform(i, machines[i].on_value(a.height, a.round, f"V{i}.{a.round}", vid))
-            elif isinstance(a, act.CheckProposal):
-                perform(i, machines[i].on_proposal(a.proposal, True))
-            elif isinstance(a, act.Decide):
-                decided[i] = a.value_id
+    def perform(i: int, ready: Ready) -> None:
+        queue.extend((j, m) for m in ready.send for j in drivers if j != i)
+        for t in ready.timeouts:
+            seq[0] += 1
+            heapq.heappush(timers, (now + t.delay, seq[0], i, (t.height, t.round, t.step)))
+        for g in ready.build:
+            vid = hashlib.sha256(f"{i}/{g.round}".encode()).hexdigest()
+            perform(i, drivers[i].step(ValueBuilt(g.height, g.round, f"V{i}.{g.round}", vid)))
+        for p in ready.judge:
+            perform(i, drivers[i].step(ProposalJudged(p, True)))
+        for d in ready.decisions:
+            decided[i] = d.value_id
 
     for i in (2, 3):
-        perform(i, machines[i].resume())
-        perform(i, machines[i].on_proposal(x, True))  # the kept lock proposal
-    perform(1, machines[1].on_transactions_available())
+        perform(i, drivers[i].step(Resume()))  # judges the kept lock proposal again
+    perform(1, drivers[1].step(Resume()))
+    perform(1, drivers[1].step(Backlog(1)))
     next_resend = 1.0
     while not decided and now < horizon:
         while queue:
             j, msg = queue.pop(0)
-            m = machines[j]
-            perform(j, m.on_proposal(msg, True) if isinstance(msg, Proposal) else m.on_vote(msg))
+            perform(j, drivers[j].step(Received(msg)))
         if timers and timers[0][0] < next_resend:
             now, _, i, (hh, r, s) = heapq.heappop(timers)
-            perform(i, machines[i].on_timeout(hh, r, s))
+            perform(i, drivers[i].step(TimeoutFired(hh, r, s)))
         else:
             now, next_resend = next_resend, next_resend + 1.0
-            for i, m in machines.items():
-                for msg in m.own_messages():
-                    queue.extend((j, msg) for j in machines if j != i)
+            for i, d in drivers.items():
+                perform(i, d.step(ResendTick()))
     return decided
 
 
@@ -223,10 +255,8 @@ def test_one_false_committed_notice_does_not_stop_the_node_starting_heights(loca
     node = local.node
     node.mempool.admit(local.anchor())
     node.receive(Committed(2**53 - 1), local.key(1).key_id)
-    asyncio.run(node._dispatch(("txs",)))
-    assert node.machine is not None and node.machine.started, (
-        "transactions wait but the height never starts"
-    )
+    local.handle(Resume(), Pending())
+    assert node.consensus.driver.started, "transactions wait but the height never starts"
 
 
 # ---- 2. a Byzantine validator grows a node's memory without bound ---------------------
@@ -241,19 +271,19 @@ def test_heard_votes_are_bounded(local: Local):
     resender re-broadcasts every one of the current height to every peer each
     second)."""
     node, other = local.node, local.key(1)
-
-    async def flood() -> None:
-        for _ in range(300):
-            v = Vote.signed(other, node.chain_id, 1, 0, VoteType.PREVOTE, os.urandom(32).hex())
-            await node._dispatch(("message", VoteMessage(v, None)))
-        for i in range(300):
-            v = Vote.signed(other, node.chain_id, 10**9 + i, 0, VoteType.PREVOTE, None)
-            await node._dispatch(("message", VoteMessage(v, None)))
-
-    asyncio.run(flood())
+    events = []
+    for _ in range(300):
+        v = Vote.signed(other, node.chain_id, 1, 0, VoteType.PREVOTE, os.urandom(32).hex())
+        events.append(received(VoteMessage(v, None)))
+    for i in range(300):
+        v = Vote.signed(other, node.chain_id, 10**9 + i, 0, VoteType.PREVOTE, None)
+        events.append(received(VoteMessage(v, None)))
+    local.handle(*events)
     # At most a first vote and one conflicting vote per (validator, height, round,
     # step) inside the machine's window matter; 600 entries from one validator do not.
-    assert len(node._heard) <= 4, len(node._heard)
+    heard = node.consensus.driver.memory()["heard"]
+    assert heard == 2, heard
+    assert len(node.evidence) == 1  # the flood is one equivocation, caught once
 
 
 def test_signed_proposals_far_ahead_are_not_kept(local: Local):
@@ -265,17 +295,16 @@ def test_signed_proposals_far_ahead_are_not_kept(local: Local):
     node, byz = local.node, local.key(1)
     byz_id = byz.key_id
 
-    async def flood() -> None:
-        for i in range(200):
-            h = 10**9 + i
-            header = node.store.next_header([], now_time(), byz_id)
-            header = type(header)(**{**header.__dict__, "height": h})
-            p = Proposal(h, 0, header.block_hash, -1, byz_id, Block(header, ()))
-            pm = ProposalMessage(p, sign_proposal(byz, node.chain_id, p))
-            await node._dispatch(("message", pm))
-
-    asyncio.run(flood())
-    assert len(node._signed) == 0, f"{len(node._signed)} far-future proposals kept"
+    events = []
+    for i in range(200):
+        h = 10**9 + i
+        header = node.store.next_header([], now_time(), byz_id)
+        header = type(header)(**{**header.__dict__, "height": h})
+        p = Proposal(h, 0, header.block_hash, -1, byz_id, Block(header, ()))
+        events.append(received(ProposalMessage(p, sign_proposal(byz, node.chain_id, p))))
+    local.handle(*events)
+    kept = node.consensus.driver.memory()["proposals"]
+    assert kept == 0, f"{kept} far-future proposals kept"
 
 
 def test_a_proposal_already_judged_is_not_judged_again(local: Local, monkeypatch):
@@ -287,20 +316,15 @@ def test_a_proposal_already_judged_is_not_judged_again(local: Local, monkeypatch
     the unbounded event queue: the single consensus task is kept busy re-judging."""
     node = local.node
     calls = []
-    real = node_module.judge_block
+    real = loop_module.judge_block
 
     def counting(*args: Any) -> Any:
         calls.append(1)
         return real(*args)
 
-    monkeypatch.setattr(node_module, "judge_block", counting)
+    monkeypatch.setattr(loop_module, "judge_block", counting)
     (message,) = _decode_all([signed_proposal(local, 1)], node, local.key(2).key_id)
-
-    async def repeat() -> None:
-        for _ in range(20):
-            await node._dispatch(("message", message))
-
-    asyncio.run(repeat())
+    local.handle(*[received(message)] * 20)
     assert len(calls) == 1, f"the same proposal was judged {len(calls)} times"
 
 
@@ -309,9 +333,7 @@ def test_a_proposal_already_judged_is_not_judged_again(local: Local, monkeypatch
 
 def _mock_peers(node: Node, handler: Any) -> None:
     for peer in node.peers:
-        peer._http = httpx.AsyncClient(
-            base_url=peer.url, transport=httpx.MockTransport(handler), timeout=1.0
-        )
+        peer.use(httpx.MockTransport(handler))
 
 
 def test_poller_survives_a_peer_answering_deeply_nested_json(local: Local, monkeypatch):
@@ -322,12 +344,12 @@ def test_poller_survives_a_peer_answering_deeply_nested_json(local: Local, monke
     heads or catches up again until restarted. Since 56384a2 the ``resume`` event is
     posted only after the poller's first round, so a node whose first poll meets such an
     answer never even resumes consensus."""
-    monkeypatch.setattr(node_module, "POLL_INTERVAL", 0.01)
+    monkeypatch.setattr(catch_up_module, "POLL_INTERVAL", 0.01)
     deep = b"[" * 100_000 + b"]" * 100_000
     _mock_peers(local.node, lambda request: httpx.Response(200, content=deep))
 
     async def go() -> BaseException | None:
-        task = asyncio.create_task(local.node._poller())
+        task = asyncio.create_task(local.node.catch_up.run())
         await asyncio.sleep(0.3)
         died = task.exception() if task.done() else None
         task.cancel()
@@ -347,9 +369,8 @@ def test_sender_survives_a_peer_answering_200_without_json(local: Local):
     peer = node.peers[0]
 
     async def go() -> BaseException | None:
-        box = node._outbox[(peer.name, CONSENSUS_PATH)]
-        box.put_nowait(b'{"type":"committed","height":1}')
-        task = asyncio.create_task(node._sender(peer, CONSENSUS_PATH))
+        node.outbox.put(peer.name, CONSENSUS_PATH, [b'{"type":"committed","height":1}'] * 2)
+        task = asyncio.create_task(node.outbox.run(peer, CONSENSUS_PATH))
         await asyncio.sleep(0.2)
         died = task.exception() if task.done() else None
         task.cancel()
@@ -357,6 +378,7 @@ def test_sender_survives_a_peer_answering_200_without_json(local: Local):
 
     died = asyncio.run(go())
     assert died is None, f"the sender task died: {died!r}"
+    assert node.outbox.queued(peer.name, CONSENSUS_PATH) == 0  # it went on sending
 
 
 def test_catch_up_avoids_a_peer_serving_a_block_that_raises_recursion_error(local: Local):
@@ -367,19 +389,23 @@ def test_catch_up_avoids_a_peer_serving_a_block_that_raises_recursion_error(loca
     node = local.node
     tx = local.anchor().to_dict()
     tx["tx"]["args"]["x"] = json.loads("[" * 600 + "]" * 600)
-    header = node.store.next_header([], now_time(), node.key.key_id)
+    header = node.store.next_header([], now_time(), local.key(0).key_id)
     item = {
         "block": {"header": header.to_dict(), "transactions": [tx]},
         "certificate": {},
         "checkpoint": "",
     }
+    name = node.peers[0].name
 
-    async def go() -> None:
+    async def go() -> bool:
         done = asyncio.get_running_loop().create_future()
-        await node._sync("bad-peer", [item], done)
+        await node.consensus.handle(Fetched(name, [item], done))
+        return done.done()
 
-    asyncio.run(go())
-    assert "bad-peer" in node._bad_until
+    assert not node.catch_up.avoided(name)
+    assert asyncio.run(go()), "catch-up would wait forever for its fetched blocks"
+    assert node.catch_up.avoided(name)
+    assert node.store.height() == 0
 
 
 def test_deeply_nested_args_are_refused_400_not_an_internal_error():
@@ -474,10 +500,10 @@ def test_stored_on_drops_a_peer_whose_head_went_back(local: Local, monkeypatch):
 
     monkeypatch.setattr(b, "get", head)  # B restarted on an empty disk
     monkeypatch.setattr(c, "get", down)  # C is down and never stored block 1
-    monkeypatch.setattr(node_module, "POLL_INTERVAL", 0.01)
+    monkeypatch.setattr(catch_up_module, "POLL_INTERVAL", 0.01)
 
     async def poll() -> None:
-        task = asyncio.create_task(node._poller())
+        task = asyncio.create_task(node.catch_up.run())
         await asyncio.sleep(0.1)
         task.cancel()
 
@@ -533,11 +559,12 @@ def test_relayed_proposal_with_the_proposers_signature_is_accepted(local: Local)
     (message,) = _decode_all([wire], node, relayer)
     assert isinstance(message, ProposalMessage)
     assert message.proposal.proposer == node.genesis.validators[1].key_id
-    actions = asyncio.run(node._dispatch(("message", message)))
-    prevotes = [
-        a.vote for a in actions if isinstance(a, act.CastVote) and a.vote.type is VoteType.PREVOTE
-    ]
+    local.handle(received(message))
+    log = VoteLog(local.configs[0].votes)
+    prevotes = [v for v in log.load() if v.type is VoteType.PREVOTE]
+    log.close()
     assert [v.block_hash for v in prevotes] == [message.proposal.value_id]
+    assert node.consensus_view().step == "prevote"
 
 
 @pytest.mark.parametrize("forger", [0, 2])

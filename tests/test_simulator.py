@@ -33,6 +33,7 @@ from nodes.consensus import (
     ScheduleTimeout,
     Step,
 )
+from nodes.consensus.driver import Driver
 from nodes.simulator import (
     Crash,
     InvariantViolation,
@@ -45,6 +46,7 @@ from nodes.simulator import (
     violations,
 )
 from nodes.simulator.node import Disk
+from nodes.simulator.node import Node as SimulatedNode
 from nodes.simulator.record import Decision, Reported
 
 SEEDS = 200
@@ -216,6 +218,40 @@ def test_runs_that_stalled_the_machine_now_progress(seed, storm, byzantine):
     needs the simulated disk to keep the proposal a validator locked on)."""
     scenario = _crash_storm(seed, 4, byzantine) if storm else scenario_for(seed, 4, HEIGHTS)
     _check(simulate(scenario))
+
+
+def test_the_simulator_keeps_locks_as_the_driver_asks(monkeypatch):
+    """The simulated disk keeps the proposals the driver's Ready names (``persist_locks``):
+    without them, storm 14 stalls (a restarted validator cannot propose its locked
+    value again), so the simulator exercises the node's lock rule."""
+    _check(simulate(_crash_storm(14, 4)))
+    monkeypatch.setattr(Disk, "keep", lambda self, proposal: None)
+    found = violations(simulate(_crash_storm(14, 4)))
+    assert [v.invariant for v in found] == ["progress"]
+
+
+def test_the_simulator_resends_what_the_driver_says(monkeypatch):
+    """Lost messages are healed only by what the driver returns on ``ResendTick``: with
+    those sends dropped, some seeds stall."""
+    seeds = range(6)
+    for seed in seeds:
+        _check(simulate(scenario_for(seed, 4, 20)))
+    monkeypatch.setattr(SimulatedNode, "resend", lambda self, messages: None)
+    stalled = [s for s in seeds if violations(simulate(scenario_for(s, 4, 20)))]
+    assert stalled, "no run needed the re-sends"
+
+
+def test_every_simulated_validator_drives_the_driver(monkeypatch):
+    seen: list[type] = []
+    real = SimulatedNode.boot
+
+    def spy(self: SimulatedNode) -> None:
+        real(self)
+        seen.append(type(self.driver))
+
+    monkeypatch.setattr(SimulatedNode, "boot", spy)
+    simulate(scenario_for(7, 4, 3, byzantine=True))
+    assert len(seen) >= 4 and set(seen) == {Driver}
 
 
 # ---- (e) determinism ---------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from ledger import merkle
 from ledger.canonical import now_time
-from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.checkpoint import checkpoint_of_header, sign_checkpoint
 from ledger.errors import NotFoundError, StoreError
 from ledger.model import Block, CommitCertificate, Vote, VoteType
 from ledger.receipt import verify_receipt
@@ -105,10 +105,15 @@ def test_roots_and_proofs_equal_the_in_memory_functions(store, consortium):
 
 def _next(store, consortium, txs, signers=(0, 1)):
     header = store.next_header(txs, now_time(), consortium.nodes[0].key_id)
+    return Block(header, tuple(txs)), certify(consortium, header, signers)
+
+
+def certify(consortium, header, signers=(0, 1)):
+    """A commit certificate of ``header`` signed by the validators at ``signers``."""
     votes = [
         Vote.signed(
             consortium.nodes[i],
-            consortium.chain_id,
+            header.chain_id,
             header.height,
             0,
             VoteType.PRECOMMIT,
@@ -116,17 +121,11 @@ def _next(store, consortium, txs, signers=(0, 1)):
         )
         for i in signers
     ]
-    return Block(header, tuple(txs)), CommitCertificate.from_votes(votes)
+    return CommitCertificate.from_votes(votes)
 
 
 def _checkpoint(consortium, header, signers=(0, 1)):
-    cp = Checkpoint(
-        header.chain_id,
-        header.log_size,
-        bytes.fromhex(header.log_root),
-        header.height,
-        header.block_hash,
-    )
+    cp = checkpoint_of_header(header)
     return sign_checkpoint(cp, [consortium.validator_keys[i] for i in signers])
 
 
@@ -156,7 +155,7 @@ def test_refuses_blocks_that_do_not_extend_the_head(store, consortium):
     def variant(**changes):
         header = dataclasses.replace(block.header, **changes)
         b = Block(header, block.transactions)
-        return b, _resign(consortium, header)
+        return b, certify(consortium, header)
 
     _refused(store, *variant(height=3), "does not follow")
     _refused(store, *variant(prev_hash="11" * 32), "prev_hash")
@@ -170,21 +169,6 @@ def test_refuses_blocks_that_do_not_extend_the_head(store, consortium):
     store.append_block(block, cert, _checkpoint(consortium, block.header))
     assert store.height() == 2
     _refused(store, block, cert, "does not follow")  # the same block twice
-
-
-def _resign(consortium, header):
-    votes = [
-        Vote.signed(
-            consortium.nodes[i],
-            header.chain_id,
-            header.height,
-            0,
-            VoteType.PRECOMMIT,
-            header.block_hash,
-        )
-        for i in (0, 1)
-    ]
-    return CommitCertificate.from_votes(votes)
 
 
 def test_append_is_all_or_nothing(store, consortium):
@@ -207,7 +191,7 @@ def test_append_is_all_or_nothing(store, consortium):
 def test_checkpoints_must_match_and_verify(store, consortium):
     block, cert = _next(store, consortium, [consortium.tx(0)])
     h = block.header
-    good = Checkpoint(h.chain_id, h.log_size, bytes.fromhex(h.log_root), h.height, h.block_hash)
+    good = checkpoint_of_header(h)
     wrong = dataclasses.replace(good, size=h.log_size + 1)
     _refused(
         store,

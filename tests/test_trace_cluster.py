@@ -12,12 +12,14 @@ from urllib.parse import quote
 
 import pytest
 
+from contracts.traceability.gs1 import epc_fault
+from ledger.model.transaction import Transaction
 from nodes.server.problems import Problem
 from nodes.server.trace_api import split_path
 from tests.cluster import Cluster, cli, running
 
 CRUDE = "urn:epc:class:lgtin:6901234.012345.CRUDE-2024-07"
-DIESEL = "https://id.gs1.org/01/06901234000017/10/D-0001"
+DIESEL = "https://id.gs1.org/01/06901234000016/10/D-0001"
 UNKNOWN = "urn:epc:id:sgtin:6901234.012345.404"
 
 
@@ -52,8 +54,9 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     "sinochem",
                 ),
             ),
-            ("ship", act(cluster, "ship", CRUDE, "--to", "cetc", "--as", "sinochem")),
         ]
+        mistakes = _mistakes(cluster)
+        steps.append(("ship", act(cluster, "ship", CRUDE, "--to", "cetc", "--as", "sinochem")))
         refused = trace(cluster, "ship", CRUDE, "--to", "sasac", "--as", "cetc")
         not_permitted = trace(cluster, "commission", UNKNOWN, "--as", "cetc")
         steps += [
@@ -84,7 +87,36 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "steps": steps,
             "refused": refused,
             "not_permitted": not_permitted,
+            "mistakes": mistakes,
         }
+
+
+BOGUS = ("urn:epc:id:sgtin:bogus", "urn:epc:id:sgtin:123", "urn:epc:class:lgtin:abc.def.ghi")
+BAD_CHECK_DIGIT = "https://id.gs1.org/01/06901234000017/10/D-0002"
+
+
+def _mistakes(cluster: Cluster) -> dict[str, Any]:
+    """Three natural mistakes, made while sinochem holds and owns the crude: a shipment
+    and a sale to a misspelt organisation (through the CLI: the ledger refuses them), ids
+    that do not follow their GS1 grammar (through the CLI, which checks them first, and
+    posted to a node as signed transactions), and a query about a misspelt depositor."""
+    key = cluster.member_key("sinochem")
+    posted = {}
+    for bogus in (*BOGUS, BAD_CHECK_DIGIT):
+        tx = Transaction.new(key, cluster.chain_id, "traceability", "commission", {"ids": [bogus]})
+        posted[bogus] = cluster.post(
+            cluster.names[1], "/v1/transactions", json=tx.sign(key).to_dict()
+        )
+    bt = "po=urn:epcglobal:cbv:bt:6901234000004:PO-1"
+    return {
+        "ship": trace(cluster, "ship", CRUDE, "--to", "cetcc", "--as", "sinochem"),
+        "sale": trace(cluster, "transact", CRUDE, "--to", "sasak", "--bt", bt, "--as", "sinochem"),
+        "commission": {b: trace(cluster, "commission", b, "--as", "sinochem") for b in BOGUS},
+        "posted": posted,
+        "typo": cli("evidence", "by", "sinochme", "--consortium", cluster.root),
+        "known": cli("evidence", "by", "sinochem", "--consortium", cluster.root),
+        "members": [o["name"] for o in get(cluster, "/v1/members").json()["organisations"]],
+    }
 
 
 def get(cluster: Cluster, path: str, node: int = 0) -> Any:
@@ -192,7 +224,68 @@ def test_split_path_is_never_ambiguous() -> None:
     assert split_path(CRUDE) == (CRUDE, None)
     assert split_path(f"{CRUDE}/lineage") == (CRUDE, "lineage")
     assert split_path(f"{DIESEL}/recall-impact") == (DIESEL, "recall-impact")
-    lot_named_upstream = "https://id.gs1.org/01/06901234000017/10/upstream"
+    lot_named_upstream = "https://id.gs1.org/01/06901234000016/10/upstream"
     assert split_path(lot_named_upstream) == (lot_named_upstream, None)
     with pytest.raises(Problem):
         split_path(f"{CRUDE}/sideways")
+
+
+def _one_line(done: Any) -> str:
+    return " ".join(done.stderr.split())
+
+
+def test_a_shipment_or_sale_to_an_unknown_organisation_is_refused(flow: dict[str, Any]) -> None:
+    mistakes = flow["mistakes"]
+    known = ", ".join(sorted(mistakes["members"]))
+    assert {"cetc", "sasac", "sinochem"} <= set(mistakes["members"])
+    for kind, arg, typo, guess in (
+        ("ship", "receiver", "cetcc", "cetc"),
+        ("sale", "new_owner", "sasak", "sasac"),
+    ):
+        done = mistakes[kind]
+        assert done.returncode == 1, done.stdout + done.stderr
+        action = "ship" if kind == "ship" else "transact"
+        assert (
+            f"traceability.{action}.{arg}: '{typo}' is not an organisation of the consortium; "
+            f"did you mean '{guess}'? (organisations: {known})"
+        ) in _one_line(done)
+        assert "Traceback" not in done.stderr
+    # nothing was shipped or sold: the history is the flow's, the first ship went to cetc
+    body = get(flow["cluster"], f"/v1/trace/products/{CRUDE}").json()
+    assert [e["step"] for e in body["history"]][:2] == ["commission", "ship"]
+    assert body["history"][1]["epcis"]["destinationList"][0]["destination"].endswith(":cetc")
+    assert body["product"]["owner"] == "sinochem"
+
+
+def test_ids_that_break_their_gs1_grammar_are_refused(flow: dict[str, Any]) -> None:
+    mistakes = flow["mistakes"]
+    for bogus in BOGUS:
+        done = mistakes["commission"][bogus]
+        assert done.returncode == 2, done.stdout + done.stderr
+        reason = f"{bogus!r} is not a product id: {epc_fault(bogus)}"
+        assert reason in _one_line(done)
+    gtin = "the check digit of GTIN 06901234000017 is 7, but its digits give 6; check the number"
+    for bogus, resp in mistakes["posted"].items():
+        assert resp.status_code == 422, resp.text
+        detail = resp.json()["detail"]
+        assert detail.startswith(f"traceability.commission.ids[0]: {bogus!r} is not a product id")
+        assert (gtin if bogus == BAD_CHECK_DIGIT else epc_fault(bogus)) in detail
+        assert get(flow["cluster"], f"/v1/trace/products/{quote(bogus, safe='')}").status_code in (
+            400,
+            404,
+        )
+
+
+def test_evidence_by_an_organisation_not_in_the_roster_exits_2(flow: dict[str, Any]) -> None:
+    mistakes = flow["mistakes"]
+    done = mistakes["typo"]
+    assert done.returncode == 2, done.stdout + done.stderr
+    known = ", ".join(sorted(mistakes["members"]))
+    line = done.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert line == (
+        "error: 'sinochme' is not an organisation of the consortium; "
+        f"did you mean 'sinochem'? (organisations: {known})"
+    )
+    assert mistakes["known"].returncode == 0, mistakes["known"].stderr
+    assert "documents anchored by sinochem" in mistakes["known"].stdout

@@ -30,6 +30,7 @@ from ledger.canonical import canonical
 from ledger.model import Transaction
 from tests.conftest import make_consortium
 from tests.contract_view import TIME, DictView, context
+from tests.roster_genesis import genesis_of
 
 C = "traceability"
 ORGS: dict[str, tuple[str, ...]] = {
@@ -48,6 +49,7 @@ LOT_E = "https://id.gs1.org/01/09506000134352/10/E1"
 PALLET = "urn:epc:id:sscc:4012345.0000000001"
 SGLN = "urn:epc:id:sgln:4012345.00001.0"
 PO = {"type": "po", "id": "urn:epcglobal:cbv:bt:4012345000009:PO-77"}
+GENESIS = genesis_of(ORGS)
 
 
 class Chain:
@@ -55,7 +57,7 @@ class Chain:
 
     def __init__(self) -> None:
         self.view = DictView()
-        self.contract = Traceability()
+        self.contract = Traceability(GENESIS)
         self.n = 0
         self.log: list[list[tuple[str, Any]]] = []
 
@@ -652,7 +654,7 @@ def test_a_relinked_event_breaks_the_history() -> None:
     ],
 )
 def test_roles_not_allowed_are_refused_at_admission(action: str, roles: tuple[str, ...]) -> None:
-    registry = Registry([Traceability()])
+    registry = Registry([Traceability(GENESIS)])
     with pytest.raises(NotPermitted) as info:
         registry.admit(C, action, {"ids": [LOT_A]}, list(roles))
     assert f"may not call traceability.{action}" in info.value.reason
@@ -723,6 +725,16 @@ TOO_MANY = [f"urn:epc:id:sgtin:4012345.012345.{i}" for i in range(1001)]
             {"ids": [CASE_C], "quantities": [{"epcClass": CASE_C, "quantity": 1}]},
             "names one object, not a class",
         ),
+        (
+            "commission",
+            {"ids": [LOT_A], "quantities": {"epcClass": LOT_A}},
+            "quantities: expected a list of {epcClass, quantity, uom?} objects",
+        ),
+        (
+            "commission",
+            {"ids": [LOT_A], "quantities": [{"epcClass": LOT_A}] * 1001},
+            "quantities: at most 1000 quantities, got 1001",
+        ),
         ("commission", {"ids": [LOT_A], "read_point": LOT_A}, "read_point: 'urn:epc:class"),
         ("commission", {"ids": [LOT_A], "biz_location": None}, "biz_location: null is not a"),
         ("commission", {"ids": [LOT_A], "biz_location": SGLN + "/x"}, "is not a location"),
@@ -758,15 +770,20 @@ TOO_MANY = [f"urn:epc:id:sgtin:4012345.012345.{i}" for i in range(1001)]
 )
 def test_bad_args(action: str, args: dict[str, Any], expected: str) -> None:
     with pytest.raises(Rejection) as info:
-        Traceability().check_args(action, args)
+        Traceability(GENESIS).check_args(action, args)
     assert expected in info.value.reason
 
 
 def test_reads_name_the_products_a_call_starts_from() -> None:
-    contract = Traceability()
+    contract = Traceability(GENESIS)
     assert contract.reads("ship", {"ids": [LOT_A, CASE_C], "receiver": "x"}) == [
         product_key(LOT_A),
         product_key(CASE_C),
+        ("membership", "roster"),
+    ]
+    assert contract.reads("transact", {"ids": [LOT_A], "new_owner": "x"}) == [
+        product_key(LOT_A),
+        ("membership", "roster"),
     ]
     assert contract.reads("pack", {"parent": PALLET, "children": [LOT_A]}) == [
         product_key(PALLET),
@@ -801,11 +818,11 @@ def test_a_refused_call_leaves_a_caching_view_untouched() -> None:
     before = copy.deepcopy(view.get(C, product_key(LOT_A)))
     ctx = context(9, "farm", ORGS["farm"])
     with pytest.raises(Rejection, match="unknown product"):
-        Traceability().apply(view, "ship", {"ids": [LOT_A, LOT_B], "receiver": "mill"}, ctx)
+        Traceability(GENESIS).apply(view, "ship", {"ids": [LOT_A, LOT_B], "receiver": "mill"}, ctx)
     with pytest.raises(Rejection, match="held by farm"):
-        Traceability().apply(view, "receive", {"ids": [LOT_A]}, context(10, "mill", ("x",)))
+        Traceability(GENESIS).apply(view, "receive", {"ids": [LOT_A]}, context(10, "mill", ("x",)))
     assert view.get(C, product_key(LOT_A)) == before
-    Traceability().apply(view, "ship", {"ids": [LOT_A], "receiver": "mill"}, ctx)
+    Traceability(GENESIS).apply(view, "ship", {"ids": [LOT_A], "receiver": "mill"}, ctx)
     assert view.get(C, product_key(LOT_A)) == before
 
 
@@ -828,7 +845,7 @@ def test_a_block_applies_in_order_and_records_refusals() -> None:
         org = c.genesis.member(signed.tx.sender)[0]  # type: ignore[index]
         items.append((signed, TxContext.of(signed, org, log_index=i, height=1, time=TIME)))
     view = DictView()
-    effects = Registry([Traceability()]).apply_block(view, items)
+    effects = Registry([Traceability(c.genesis)]).apply_block(view, items)
     assert effects.rejected == {
         block[1].tx_id: f"org1 cannot ship {LOT_A}: it is held by org0, and only its custodian "
         "may ship it",
@@ -883,7 +900,7 @@ def test_same_calls_same_writes_whatever_the_hash_seed() -> None:
     "args", [{"ids": "urn:epc:id:sgtin:1.2.3"}, {"ids": [1, None]}, {"id": {}}, {"parent": 3}, []]
 )
 def test_reads_of_malformed_args_name_nothing(args: Any) -> None:
-    assert Traceability().reads("ship", args) == []
+    assert Traceability(GENESIS).reads("ship", args) == []
 
 
 def test_pack_creates_only_logistic_units_never_other_products() -> None:
@@ -895,3 +912,93 @@ def test_pack_creates_only_logistic_units_never_other_products() -> None:
     assert "packing creates only a new logistic unit" in why
     chain.do("farm", "commission", ids=[squat])  # its producer can still commission it
     chain.do("farm", "pack", parent="https://id.gs1.org/00/340123450000000017", children=[LOT_A])
+
+
+# ---- parties: organisations of the roster --------------------------------------------
+
+KNOWN = "(organisations: farm, farm2, gov, mill, shop, truck)"
+
+
+def test_a_shipment_to_a_name_not_in_the_roster_is_refused_with_the_closest_name() -> None:
+    chain = Chain()
+    chain.do("farm", "commission", ids=[LOT_A])
+    why = chain.refused("farm", "ship", ids=[LOT_A], receiver="mil")
+    assert why == (
+        "traceability.ship.receiver: 'mil' is not an organisation of the consortium; "
+        f"did you mean 'mill'? {KNOWN}"
+    )
+    why = chain.refused("farm", "ship", ids=[LOT_A], receiver="acme")
+    assert (
+        why
+        == f"traceability.ship.receiver: 'acme' is not an organisation of the consortium {KNOWN}"
+    )
+    chain.do("farm", "ship", ids=[LOT_A], receiver="mill")
+    assert chain.product(LOT_A)["receiver"] == "mill"
+
+
+def test_a_sale_to_a_name_not_in_the_roster_is_refused() -> None:
+    chain = Chain()
+    chain.do("farm", "commission", ids=[LOT_A])
+    why = chain.refused("farm", "transact", ids=[LOT_A], new_owner="shopp", biz_transactions=[PO])
+    assert why == (
+        "traceability.transact.new_owner: 'shopp' is not an organisation of the consortium; "
+        f"did you mean 'shop'? {KNOWN}"
+    )
+    assert chain.product(LOT_A)["owner"] == "farm"
+
+
+def test_parties_are_those_of_the_roster_stored_in_state_not_genesis() -> None:
+    from contracts.membership.roster import Roster, genesis_roster
+    from ledger.model.genesis import Organisation
+
+    chain = Chain()
+    chain.do("farm", "commission", ids=[LOT_A, LOT_B])
+    base = genesis_roster(GENESIS)
+    newcomer = Organisation("newco", ("retailer",), base.organisations[0].keys)
+    kept = (*(o for o in base.organisations if o.name != "mill"), newcomer)
+    changed = Roster(1, tuple(sorted(kept, key=lambda o: o.name)))
+    chain.view.put("membership", [("roster", changed.to_dict())])
+    why = chain.refused("farm", "ship", ids=[LOT_A], receiver="mill")
+    assert why.startswith("traceability.ship.receiver: 'mill' is not an organisation")
+    assert "(organisations: farm, farm2, gov, newco, shop, truck)" in why
+    chain.do("farm", "ship", ids=[LOT_A], receiver="newco")
+    chain.do("farm", "transact", ids=[LOT_B], new_owner="newco", biz_transactions=[PO])
+    assert chain.product(LOT_B)["owner"] == "newco"
+
+
+class PrefetchingView(DictView):
+    """A view that records what a block asks it to prefetch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wanted: list[dict[str, list[str]]] = []
+
+    def prefetch(self, wanted: dict[str, list[str]]) -> None:
+        self.wanted.append(wanted)
+
+
+def test_a_block_refuses_an_unknown_party_and_prefetches_the_roster() -> None:
+    c = make_consortium(3)  # org0 producer+processor, org1 notary+carrier, org2 regulator
+
+    def tx(member: int, action: str, **args: Any) -> Any:
+        key = c.members[member]
+        return Transaction.new(key, c.chain_id, C, action, args).sign(key)
+
+    block = [
+        tx(0, "commission", ids=[LOT_A]),
+        tx(0, "ship", ids=[LOT_A], receiver="org9"),
+        tx(0, "ship", ids=[LOT_A], receiver="org1"),
+    ]
+    items = []
+    for i, signed in enumerate(block):
+        org = c.genesis.member(signed.tx.sender)[0]  # type: ignore[index]
+        items.append((signed, TxContext.of(signed, org, log_index=i, height=1, time=TIME)))
+    view = PrefetchingView()
+    effects = Registry([Traceability(c.genesis)]).apply_block(view, items)
+    assert effects.rejected == {
+        block[1].tx_id: "traceability.ship.receiver: 'org9' is not an organisation of the "
+        "consortium; did you mean 'org2'? (organisations: org0, org1, org2)"
+    }
+    (wanted,) = view.wanted
+    assert wanted["membership"] == ["roster", "roster"]
+    assert wanted[C] == [product_key(LOT_A)] * 3

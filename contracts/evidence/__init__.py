@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from contracts.base import Rejection, StateView, TxContext
+from contracts.base import Rejection, StateView, TxContext, check_action, unknown_action
 from contracts.evidence.anchor_args import ANCHOR_ARGS, check_anchor_args
 from contracts.evidence.fact_args import check_publish_args
 from contracts.evidence.keys import (
@@ -80,13 +80,9 @@ class Evidence:
 
     def check_args(self, action: str, args: dict[str, Any]) -> None:
         """Validate the args of a call; raise ``Rejection`` naming the fault."""
-        where = f"{CONTRACT}.{action}"
-        if action == ANCHOR:
-            check_anchor_args(args, where)
-        elif action == PUBLISH_FACTS:
-            check_publish_args(args, where)
-        else:
-            raise Rejection(f"unknown action {action!r} of contract {CONTRACT!r}")
+        check_action(
+            CONTRACT, {ANCHOR: check_anchor_args, PUBLISH_FACTS: check_publish_args}, action, args
+        )
 
     def reads(self, action: str, args: dict[str, Any]) -> list[str]:
         """The keys ``apply`` may read for this call (lets a node batch its reads)."""
@@ -102,7 +98,7 @@ class Evidence:
             return _anchor(view, args, ctx)
         if action == PUBLISH_FACTS:
             return _publish(view, args, ctx)
-        raise Rejection(f"unknown action {action!r} of contract {CONTRACT!r}")
+        raise unknown_action(CONTRACT, action)
 
 
 def _made_by(ctx: TxContext) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from contracts.base import (
     check_count,
     check_fields,
     check_hex_digest,
+    check_list,
     text_checker,
 )
 from ledger.chunks import MAX_CHUNKS, chunks_root
@@ -55,11 +56,9 @@ def _check_facts_count(where: str, value: Any) -> None:
 
 
 def _check_chunks(where: str, value: Any) -> None:
-    if not isinstance(value, list):
-        raise Rejection(f"{where}: expected a list of chunk leaf hashes (64 hex characters)")
-    if len(value) > MAX_CHUNKS:
-        raise Rejection(f"{where}: at most {MAX_CHUNKS} chunks, got {len(value)}")
-    for i, leaf in enumerate(value):
+    expected = "chunk leaf hashes (64 hex characters)"
+    leaves = check_list(where, value, most=MAX_CHUNKS, expected=expected, many="chunks")
+    for i, leaf in enumerate(leaves):
         check_hex_digest(f"{where}[{i}]", leaf)
 
 

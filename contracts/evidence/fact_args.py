@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from contracts.base import Arg, Rejection, check_count, check_fields, check_hex_digest
+from contracts.base import Arg, Rejection, check_count, check_fields, check_hex_digest, check_list
 from contracts.evidence.anchor_args import FACTS_MAX
 
 _FACT_KEYS = ("doc", "start", "end", "text", "kind", "value", "unit", "organisations")
@@ -52,11 +52,8 @@ def check_fact(where: str, fact: Any) -> None:
 
 
 def _check_facts(where: str, value: Any) -> None:
-    if not isinstance(value, list):
-        raise Rejection(f"{where}: expected a list of facts")
-    if len(value) > FACTS_MAX:
-        raise Rejection(f"{where}: at most {FACTS_MAX} facts per call, got {len(value)}")
-    for i, fact in enumerate(value):
+    facts = check_list(where, value, most=FACTS_MAX, expected="facts", many="facts per call")
+    for i, fact in enumerate(facts):
         check_fact(f"{where}[{i}]", fact)
 
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from contracts.base import Rejection, StateView, TxContext
+from contracts.base import Rejection, StateView, TxContext, check_action, unknown_action
 from contracts.membership.args import KNOWN_ROLES, check_approve_args, check_propose_args
 from contracts.membership.roster import (
     CONTRACT,
@@ -65,13 +65,9 @@ class Membership:
 
     def check_args(self, action: str, args: dict[str, Any]) -> None:
         """Validate the args of a call; raise ``Rejection`` naming the fault."""
-        where = f"{CONTRACT}.{action}"
-        if action == PROPOSE:
-            check_propose_args(args, where)
-        elif action == APPROVE:
-            check_approve_args(args, where)
-        else:
-            raise Rejection(f"unknown action {action!r} of contract {CONTRACT!r}")
+        check_action(
+            CONTRACT, {PROPOSE: check_propose_args, APPROVE: check_approve_args}, action, args
+        )
 
     def reads(self, action: str, args: dict[str, Any]) -> list[str]:
         """The keys ``apply`` may read for this call."""
@@ -103,23 +99,23 @@ class Membership:
             }
             return self._settle(roster, proposal, ctx)
         if action == APPROVE:
-            proposal = view.get(CONTRACT, proposal_key(args["proposal"]))
-            if proposal is None:
+            pending = view.get(CONTRACT, proposal_key(args["proposal"]))
+            if pending is None:
                 raise Rejection(f"no membership proposal {args['proposal'][:16]}…")
-            if proposal["status"] != "open":
-                raise Rejection(f"proposal {proposal['id'][:16]}… is already {proposal['status']}")
-            if proposal["base_version"] != roster.version:
+            if pending["status"] != "open":
+                raise Rejection(f"proposal {pending['id'][:16]}… is already {pending['status']}")
+            if pending["base_version"] != roster.version:
                 raise Rejection(
-                    f"proposal {proposal['id'][:16]}… was made against roster version "
-                    f"{proposal['base_version']}, which another change replaced "
+                    f"proposal {pending['id'][:16]}… was made against roster version "
+                    f"{pending['base_version']}, which another change replaced "
                     f"(now {roster.version}); propose the change again"
                 )
-            if ctx.organisation in proposal["approvals"]:
+            if ctx.organisation in pending["approvals"]:
                 raise Rejection(f"{ctx.organisation!r} already approved this proposal")
-            self._check_change(roster, proposal)
-            approved = {**proposal, "approvals": [*proposal["approvals"], ctx.organisation]}
+            self._check_change(roster, pending)
+            approved = {**pending, "approvals": [*pending["approvals"], ctx.organisation]}
             return self._settle(roster, approved, ctx)
-        raise Rejection(f"unknown action {action!r} of contract {CONTRACT!r}")
+        raise unknown_action(CONTRACT, action)
 
     def _check_change(self, roster: Roster, change: Mapping[str, Any]) -> None:
         name = change["organisation"]

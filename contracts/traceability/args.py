@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from contracts.base import Arg, Rejection, check_fields
+from contracts.base import Arg, Rejection, check_fields, check_list, unknown_action
 from contracts.traceability.ids import (
     check_location,
     check_organisation,
@@ -61,12 +61,10 @@ def _id_list(where: str, value: Any) -> None:
 
 
 def _quantity_list(where: str, value: Any) -> None:
-    if not isinstance(value, list):
-        raise Rejection(f"{where}: expected a list of {{epcClass, quantity, uom?}} objects")
-    if len(value) > MAX_IDS:
-        raise Rejection(f"{where}: at most {MAX_IDS} quantities, got {len(value)}")
+    expected = "{epcClass, quantity, uom?} objects"
+    items = check_list(where, value, most=MAX_IDS, expected=expected, many="quantities")
     seen: set[str] = set()
-    for i, item in enumerate(value):
+    for i, item in enumerate(items):
         at = f"{where}[{i}]"
         check_fields(item, QUANTITY_FIELDS, at)
         if item["epcClass"] in seen:
@@ -192,7 +190,7 @@ def check_action_args(contract: str, action: str, args: Any) -> None:
     """Check ``args`` of ``action`` (see the module promises)."""
     spec = ACTION_ARGS.get(action)
     if spec is None:
-        raise Rejection(f"unknown action {action!r} of contract {contract!r}")
+        raise unknown_action(contract, action)
     where = f"{contract}.{action}"
     check_fields(args, spec, where)
     if action == "commission":

@@ -21,6 +21,11 @@ them are in ``rules``, the arguments in ``args``, the effects in ``actions``:
   made the product, recalls it and every product derived from it or packed in it.
 
 Each applied call writes one event and the products it touched (see ``state``).
+
+A party an event names (the receiver of a shipment, the new owner of a sale) must be an
+organisation of the roster as the contract's state view shows it when the call is
+applied (``parties``): genesis's organisations, or the last membership change stored
+(including one made earlier in the same block). Otherwise the call is refused.
 """
 
 from __future__ import annotations
@@ -29,10 +34,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from contracts.base import Rejection, StateView, TxContext
+from contracts.base import StateView, TxContext, unknown_action
+from contracts.membership.roster import CONTRACT as MEMBERSHIP
+from contracts.membership.roster import ROSTER_KEY, current_roster
 from contracts.traceability.actions import ACTIONS
 from contracts.traceability.args import check_action_args
+from contracts.traceability.parties import PARTY_ARGS, check_party
 from contracts.traceability.state import CONTRACT, Changes, product_key
+from ledger.model.genesis import Genesis
 
 SUPPLY_CHAIN = frozenset({"producer", "processor", "carrier", "retailer"})
 ROLES: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -51,19 +60,25 @@ ROLES: Mapping[str, frozenset[str]] = MappingProxyType(
 
 
 class Traceability:
-    """The ``traceability`` contract (see the module docstring)."""
+    """The ``traceability`` contract of the chain ``genesis`` starts (see the module
+    docstring); genesis gives the roster before any membership change."""
 
     name = CONTRACT
     actions: Mapping[str, frozenset[str]] = ROLES
+
+    def __init__(self, genesis: Genesis) -> None:
+        self._genesis = genesis
 
     def check_args(self, action: str, args: dict[str, Any]) -> None:
         """Validate the args of ``action``; raise ``Rejection`` naming the fault."""
         check_action_args(CONTRACT, action, args)
 
-    def reads(self, action: str, args: dict[str, Any]) -> list[str]:
-        """The product keys ``apply`` reads first for this call (lets a node batch its
-        reads); packed contents and derived products are read as they are reached.
-        Called before the args are checked: whatever is not a string id is skipped."""
+    def reads(self, action: str, args: dict[str, Any]) -> list[str | tuple[str, str]]:
+        """The keys ``apply`` reads first for this call (lets a node batch its reads):
+        product keys of this contract, and ``(contract, key)`` of the roster for a call
+        that names a party; packed contents and derived products are read as they are
+        reached. Called before the args are checked: whatever is not a string id is
+        skipped."""
         if action not in ACTIONS or not isinstance(args, dict):
             return []
         named: list[Any] = [args.get("id"), args.get("parent")]
@@ -71,7 +86,10 @@ class Traceability:
             value = args.get(field)
             if isinstance(value, list):
                 named.extend(value)
-        return [product_key(i) for i in named if isinstance(i, str)]
+        keys: list[str | tuple[str, str]] = [product_key(i) for i in named if isinstance(i, str)]
+        if isinstance(args.get(PARTY_ARGS.get(action, "")), str):
+            keys.append((MEMBERSHIP, ROSTER_KEY))
+        return keys
 
     def apply(
         self, view: StateView, action: str, args: dict[str, Any], ctx: TxContext
@@ -80,7 +98,11 @@ class Traceability:
         custody rule refuses it."""
         act = ACTIONS.get(action)
         if act is None:
-            raise Rejection(f"unknown action {action!r} of contract {CONTRACT!r}")
+            raise unknown_action(CONTRACT, action)
+        party = PARTY_ARGS.get(action)
+        if party is not None:
+            roster = current_roster(view, self._genesis)
+            check_party(roster, f"{CONTRACT}.{action}.{party}", args[party])
         changes = Changes(view)
         epcis = act(changes, args, ctx)
         event = {

@@ -13,6 +13,7 @@ from typing import Any
 
 from ledger.canonical import canonical, check_time, sha256
 from ledger.errors import ValidationError
+from ledger.fault import Fault
 from ledger.merkle import leaf_hash, root
 from ledger.model.fields import construct, expect_object, get_hex, get_int, get_list
 from ledger.model.transaction import SignedTransaction
@@ -114,12 +115,25 @@ class Block:
         block.check_body()
         return block
 
+    def body_faults(self) -> list[Fault]:
+        """The faults of the body against the header: ``tx_count`` (the number of
+        transactions) and ``tx_root`` (their RFC 9162 root); empty when both match."""
+        header, count = self.header, len(self.transactions)
+        if header.tx_count != count:
+            return [
+                Fault(
+                    "tx_count",
+                    f"header says {header.tx_count} transactions, body has {count}",
+                    str(header.tx_count),
+                    str(count),
+                )
+            ]
+        root = tx_root(list(self.transactions))
+        if header.tx_root != root:
+            return [Fault("tx_root", "tx_root does not match the body", root, header.tx_root)]
+        return []
+
     def check_body(self) -> None:
         """Raise ``ValidationError`` unless the header's tx_count and tx_root match the body."""
-        if self.header.tx_count != len(self.transactions):
-            raise ValidationError(
-                f"block {self.header.height}: header says {self.header.tx_count} "
-                f"transactions, body has {len(self.transactions)}"
-            )
-        if self.header.tx_root != tx_root(list(self.transactions)):
-            raise ValidationError(f"block {self.header.height}: tx_root does not match the body")
+        for fault in self.body_faults():
+            raise ValidationError(f"block {self.header.height}: {fault}")

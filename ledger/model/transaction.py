@@ -163,7 +163,7 @@ class SignedTransaction:
         """``self.tx.signing_message()``, cut from the canonical envelope when it is at
         hand: JCS is recursive and sorts ``signature`` before ``tx``, so the envelope is
         ``{"signature":"<hex>","tx":`` + canonical(tx) + ``}``."""
-        envelope = self.__dict__.get("_canonical")
+        envelope: bytes | None = self.__dict__.get("_canonical")
         prefix = b'{"signature":"' + self.signature.hex().encode() + b'","tx":'
         if envelope is None or not envelope.startswith(prefix):
             return self.tx.signing_message()

@@ -6,18 +6,27 @@ Accepted locations: a plain file path or ``sqlite:///path`` (SQLite), and
 SQLite runs in WAL mode with ``synchronous=FULL``: a stored block survives power
 loss, and readers never block the writer (writers open with ``BEGIN IMMEDIATE``). A
 busy timeout lets a second process wait for the writer.
+
+A statement that fails because the database file is damaged raises
+``DamagedDatabaseError`` naming the tables it reads, on every path (opening, reading,
+writing, committing), never a bare driver error.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
-from ledger.errors import StoreError
+from ledger.errors import DamagedDatabaseError, StoreError
+from ledger.store.schema import metadata
+
+_DAMAGE_SQLSTATES = {"XX001", "XX002"}  # PostgreSQL: data_corrupted, index_corrupted
+_WORD = re.compile(r"[a-z_]+")
 
 
 def database_url(location: str) -> str:
@@ -47,10 +56,35 @@ def open_engine(location: str, *, must_exist: bool = False, echo: bool = False) 
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    if url.get_backend_name() == "postgresql":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
-    raise StoreError(f"{location}: unsupported database {url.get_backend_name()!r}")
+    elif url.get_backend_name() == "postgresql":
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        raise StoreError(f"{location}: unsupported database {url.get_backend_name()!r}")
+    event.listen(engine, "handle_error", _damage)
+    return engine
+
+
+def _damage(context: ExceptionContext) -> None:
+    """Raise ``DamagedDatabaseError`` in place of a driver error that says the database
+    file is damaged (not for locks, lost connections or constraint violations)."""
+    error = context.sqlalchemy_exception
+    sqlstate = getattr(context.original_exception, "sqlstate", None)
+    if type(error) is not DatabaseError and sqlstate not in _DAMAGE_SQLSTATES:
+        return
+    tables = ", ".join(tables_of(context.statement or "")) or None
+    raise damaged_error(context.original_exception, tables) from context.original_exception
+
+
+def damaged_error(cause: BaseException, tables: str | None) -> DamagedDatabaseError:
+    """The error that says the database file is damaged, and where when known."""
+    where = f" in table {tables}" if tables else ""
+    return DamagedDatabaseError(f"the database file is damaged ({cause}){where}", tables)
+
+
+def tables_of(statement: str) -> list[str]:
+    """The store's tables that ``statement`` names, in the order it names them."""
+    names = [w for w in _WORD.findall(statement.lower()) if w in metadata.tables]
+    return list(dict.fromkeys(names))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -54,7 +54,7 @@ def write_nodes(conn: Connection, nodes: Iterable[tuple[NodeId, bytes]]) -> None
     This is the hot path of appending, so it hands plain tuples to the driver's
     ``executemany`` in the driver's own parameter style, skipping per-row processing.
     """
-    rows = [(n.level << INDEX_BITS | n.index, h) for n, h in nodes]  # node_key, inlined
+    rows = [(n.level << INDEX_BITS | n.position, h) for n, h in nodes]  # node_key, inlined
     if rows:
         mark = _mark(conn)
         conn.exec_driver_sql(

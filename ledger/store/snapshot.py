@@ -1,18 +1,23 @@
-"""A consistent, raw read view of a store, for the audit.
+"""A consistent, raw read view of a store, for the audit and the start-up check.
 
 Rows come back as stored, undecoded and unconverted (a corrupted row may hold any type),
-so that the audit, not the reader, judges them.
+so that the audit, not the reader, judges them. A read that fails because the database
+file is damaged raises ``DamagedDatabaseError`` naming the table that cannot be read
+(of the tables a read joins, the one a scan of its own cannot read).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, Table, bindparam, func, select, text
 
+from ledger.errors import DamagedDatabaseError
 from ledger.merkle_log import node_key
 from ledger.store import schema as t
+from ledger.store.engine import damaged_error
 from ledger.tree_ranges import NodeId
 
 CHAIN_TABLES = {
@@ -22,6 +27,7 @@ CHAIN_TABLES = {
     "transactions": t.transactions,
     "merkle_nodes": t.merkle_nodes,
 }
+_T = TypeVar("_T")
 
 
 class Snapshot:
@@ -32,16 +38,28 @@ class Snapshot:
 
     def meta(self) -> dict[str, Any]:
         """The ``meta`` table as a dict."""
-        return dict(self.conn.execute(select(t.meta.c.key, t.meta.c.value)).all())
+        return self._reading(
+            ("meta",), lambda: dict(self.conn.execute(select(t.meta.c.key, t.meta.c.value)).all())
+        )
 
-    def _rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+    def last_height(self) -> int | None:
+        """The greatest block height stored, or None without blocks."""
+        height = self._reading(
+            ("blocks",), lambda: self.conn.execute(select(func.max(t.blocks.c.height))).scalar()
+        )
+        return None if height is None else int(height)
+
+    def _rows(self, tables: tuple[str, ...], sql: str, **params: Any) -> list[dict[str, Any]]:
         # Plain SQL: no result processing, so a corrupted value comes back as it is.
-        return [dict(r) for r in self.conn.execute(text(sql), params).mappings()]
+        return self._reading(
+            tables, lambda: [dict(r) for r in self.conn.execute(text(sql), params).mappings()]
+        )
 
     def blocks(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` block rows with height > ``after``, by height, each with its
         certificate and checkpoint text (None where missing)."""
         return self._rows(
+            ("blocks", "certificates", "checkpoints"),
             "SELECT b.height, b.block_hash, b.header, b.time, b.tx_count, b.log_size, "
             "c.body AS certificate, k.note AS checkpoint FROM blocks b "
             "LEFT JOIN certificates c ON c.height = b.height "
@@ -54,6 +72,7 @@ class Snapshot:
     def transactions(self, first_index: int, end_index: int) -> list[dict[str, Any]]:
         """Transaction rows with ``first_index <= log_index < end_index``, in order."""
         return self._rows(
+            ("transactions",),
             "SELECT log_index, tx_id, height, body, contract, action, sender "
             "FROM transactions WHERE log_index >= :first AND log_index < :end "
             "ORDER BY log_index",
@@ -66,17 +85,39 @@ class Snapshot:
         wanted = {node_key(n): n for n in ids}
         if not wanted:
             return {}
-        rows = self.conn.execute(
-            text("SELECT id, hash FROM merkle_nodes WHERE id IN :ids").bindparams(
-                bindparam("ids", expanding=True)
-            ),
-            {"ids": list(wanted)},
+        query = text("SELECT id, hash FROM merkle_nodes WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        )
+        rows = self._reading(
+            ("merkle_nodes",), lambda: self.conn.execute(query, {"ids": list(wanted)}).all()
         )
         return {wanted[key]: value for key, value in rows if key in wanted}
 
     def count_rows(self) -> dict[str, int]:
         """Row counts of every table that the audit accounts for."""
         return {
-            name: self.conn.execute(select(func.count()).select_from(table)).scalar_one()
+            name: self._reading((name,), partial(self._count, table))
             for name, table in CHAIN_TABLES.items()
         }
+
+    def _count(self, table: Table) -> int:
+        return self.conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+    def _reading(self, tables: tuple[str, ...], read: Callable[[], _T]) -> _T:
+        """``read()``; if the file is damaged, ``DamagedDatabaseError`` naming which of
+        ``tables`` cannot be read."""
+        try:
+            return read()
+        except DamagedDatabaseError as exc:
+            damaged = [name for name in tables if not self._scans(name)] if len(tables) > 1 else []
+            named = ", ".join(damaged or tables)
+            raise damaged_error(exc.__cause__ or exc, named) from exc
+
+    def _scans(self, table: str) -> bool:
+        """Whether every row of ``table`` can be read (only on the path of an error)."""
+        try:
+            for _ in self.conn.exec_driver_sql(f"SELECT * FROM {table}"):
+                pass
+        except DamagedDatabaseError:
+            return False
+        return True

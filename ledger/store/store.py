@@ -3,30 +3,36 @@
 Promises:
 - ``append_block`` is one database transaction: the block, its certificate, its
   cosigned checkpoint, its transactions, the new Merkle nodes and the state writes are
-  all stored, or none is. It refuses (``StoreError``) a block that does not extend the
-  head: wrong chain, height or ``prev_hash``; a time before the head's; a proposer who
-  is not a validator; body not matching ``tx_count``/``tx_root``; ``log_size``/``log_root``
-  not what the stored log becomes; a certificate without a quorum of valid validator
-  signatures; a checkpoint that does not match or verify.
-  Transaction signatures are the caller's to check (at admission); ``ledger.audit``
-  re-checks everything.
+  all stored, or none is. It refuses (``StoreError``) a block that is not a valid
+  successor of the head (``ledger.successor``: chain, height, ``prev_hash``, time,
+  proposer, body, ``log_size`` and ``log_root``) or whose certificate or checkpoint fails
+  ``ledger.certified``. Transaction signatures are the caller's to check (at admission);
+  ``ledger.audit`` re-checks everything.
+- A stored transaction is served (by id, in a block, in a receipt) only if its body
+  decodes and hashes to its stored id; otherwise ``CorruptionError``, never the row.
+  A database file too damaged to read raises ``DamagedDatabaseError`` (a
+  ``CorruptionError``), never a driver error.
+- ``check_integrity`` raises ``CorruptionError`` naming the fault when the head block,
+  its certificate and checkpoint and the Merkle frontier disagree (run at start).
 - Roots and proofs at any size read O(log n) rows and never rehash the log.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from ledger.canonical import canonical, parse_time
+from ledger.canonical import canonical
+from ledger.certified import certificate_faults, checkpoint_faults
 from ledger.checkpoint import verify_checkpoint
-from ledger.errors import LedgerError, NotFoundError, StoreError
+from ledger.errors import CorruptionError, LedgerError, NotFoundError, StoreError
+from ledger.fault import Fault
 from ledger.merkle import leaf_hash
 from ledger.model.block import Block, BlockHeader, tx_root
 from ledger.model.genesis import Genesis
@@ -36,8 +42,11 @@ from ledger.receipt import build_receipt
 from ledger.store import schema as t
 from ledger.store.bulk import insert_rows
 from ledger.store.engine import open_engine
-from ledger.store.log_table import StoredLog
+from ledger.store.integrity import integrity_faults
+from ledger.store.log_table import StoredLog, write_nodes
 from ledger.store.snapshot import Snapshot
+from ledger.successor import Tip, successor_faults
+from ledger.tree_ranges import NodeId
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ def _text(obj: Any) -> str:
     return canonical(obj).decode("utf-8")
 
 
+_T = TypeVar("_T")
 _LAST_CHAR = "\U0010ffff"  # sorts after every other character (the range bound of a prefix)
 
 
@@ -130,6 +140,19 @@ class Store:
                 raise StoreError(f"{location}: stored genesis is unreadable ({exc})") from exc
         return cls(engine, genesis)
 
+    def check_integrity(self) -> None:
+        """Raise ``CorruptionError`` naming the first fault if the head block, its
+        certificate and checkpoint and the stored Merkle frontier disagree
+        (``ledger.store.integrity``); a node checks this before it serves or votes."""
+        with self.snapshot() as snap:
+            faults = integrity_faults(snap, self.validators)
+        for f in faults:
+            shown = f" (expected {f.expected}, found {f.actual})" if f.expected or f.actual else ""
+            raise CorruptionError(
+                f"{self.engine.url.render_as_string(hide_password=True)}: the stored head "
+                f"fails its {f.check} check: {f.message}{shown}; {_AUDIT}"
+            )
+
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
@@ -145,7 +168,7 @@ class Store:
     def height(self) -> int:
         """Height of the last stored block (0 before the first)."""
         with self.engine.connect() as conn:
-            return _head(conn, self.chain_id).height
+            return _tip(conn, self.chain_id).height
 
     def head(self) -> BlockHeader | None:
         """Header of the last stored block, if any."""
@@ -155,7 +178,7 @@ class Store:
     def log_size(self) -> int:
         """Number of committed transactions (leaves of the log)."""
         with self.engine.connect() as conn:
-            return _head(conn, self.chain_id).log_size
+            return _tip(conn, self.chain_id).log_size
 
     # ---- writing -------------------------------------------------------------
 
@@ -165,7 +188,7 @@ class Store:
         """The header of a block of ``transactions`` that would extend the current head
         (computes the new log root in memory; writes nothing)."""
         with self.engine.connect() as conn:
-            head = _head(conn, self.chain_id)
+            head = _tip(conn, self.chain_id)
             frontier = StoredLog(conn).frontier(head.log_size)
         frontier.append(leaf_hash(tx.tx_id_bytes) for tx in transactions)
         return BlockHeader(
@@ -190,19 +213,11 @@ class Store:
         """Store ``block`` with its certificate and cosigned checkpoint as the new head,
         atomically; see the module promises."""
         header = block.header
-        try:
-            block.check_body()
-            if header.proposer not in self.validators.keys:
-                raise StoreError("its proposer is not a validator")
-            certificate.verify(
-                self.validators,
-                chain_id=self.chain_id,
-                height=header.height,
-                block_hash=header.block_hash,
-            )
-            self._check_checkpoint(header, checkpoint)
-        except LedgerError as exc:
-            raise StoreError(f"block {header.height} refused: {exc}") from exc
+        _refuse(
+            f"block {header.height}",
+            certificate_faults(header, certificate, self.validators)
+            + checkpoint_faults(header, checkpoint, self.validators),
+        )
         try:
             with _write(self.engine) as conn:
                 self._append(conn, block, certificate, checkpoint, state_writes)
@@ -218,32 +233,10 @@ class Store:
         state_writes: Sequence[StateWrite],
     ) -> None:
         header = block.header
-        head = _head(conn, self.chain_id)
-        size = head.log_size
-        problems = [
-            (header.chain_id != self.chain_id, "it is for another chain"),
-            (
-                header.height != head.height + 1,
-                f"height {header.height} does not follow {head.height}",
-            ),
-            (header.prev_hash != head.block_hash, "prev_hash is not the head's block hash"),
-            (
-                header.log_size != size + header.tx_count,
-                f"log_size {header.log_size} is not {size} + {header.tx_count}",
-            ),
-            (
-                head.time is not None and parse_time(header.time) < parse_time(head.time),
-                "its time is before the head's",
-            ),
-        ]
-        for bad, why in problems:
-            if bad:
-                raise StoreError(f"block {header.height} refused: {why}")
-        log = StoredLog(conn)
-        frontier = log.frontier(size)
-        new_root = log.append(frontier, (leaf_hash(tx.tx_id_bytes) for tx in block.transactions))
-        if new_root.hex() != header.log_root:
-            raise StoreError(f"block {header.height} refused: log_root is not the log's new root")
+        faults, nodes = self._successor(conn, block)
+        _refuse(f"block {header.height}", faults)
+        write_nodes(conn, nodes)
+        size = header.first_index
         conn.execute(
             t.blocks.insert(),
             {
@@ -278,6 +271,24 @@ class Store:
         )
         self._write_state(conn, header, state_writes)
 
+    def successor_faults(self, block: Block) -> list[Fault]:
+        """The faults of ``block`` as the next block of this store
+        (``ledger.successor``): what ``append_block`` refuses, bar the certificate and
+        checkpoint. Writes nothing."""
+        with self.engine.connect() as conn:
+            return self._successor(conn, block)[0]
+
+    def _successor(
+        self, conn: Connection, block: Block
+    ) -> tuple[list[Fault], list[tuple[NodeId, bytes]]]:
+        """The faults of ``block`` as the head's successor, and the Merkle nodes its
+        transactions complete (to store if there are none)."""
+        tip = _tip(conn, self.chain_id)
+        frontier = StoredLog(conn).frontier(tip.log_size)
+        nodes = frontier.append(leaf_hash(tx.tx_id_bytes) for tx in block.transactions)
+        faults = successor_faults(tip, block, self.validators, frontier.root().hex())
+        return faults, nodes
+
     def _write_state(
         self, conn: Connection, header: BlockHeader, writes: Sequence[StateWrite]
     ) -> None:
@@ -285,22 +296,17 @@ class Store:
         (a few batched statements, not three per write)."""
         if not writes:
             return
-        rows = []
+        rows: list[tuple[str, str, str, int, int]] = []
+        last: dict[tuple[str, str], tuple[str, str, str, int, int]] = {}
         for w in writes:
             if not header.first_index <= w.log_index < header.log_size:
                 raise StoreError(
                     f"state write at log index {w.log_index} is outside block {header.height}"
                 )
-            rows.append(
-                {
-                    "contract": w.contract,
-                    "key": w.key,
-                    "value": w.encoded if w.encoded is not None else _text(w.value),
-                    "height": header.height,
-                    "log_index": w.log_index,
-                }
-            )
-        last = {(r["contract"], r["key"]): r for r in rows}
+            value = w.encoded if w.encoded is not None else _text(w.value)
+            row = (w.contract, w.key, value, header.height, w.log_index)
+            rows.append(row)
+            last[(w.contract, w.key)] = row
         by_contract: dict[str, list[str]] = {}
         for contract, key in last:
             by_contract.setdefault(contract, []).append(key)
@@ -313,34 +319,22 @@ class Store:
                     )
                 )
         columns = ("contract", "key", "value", "height", "log_index")
-        insert_rows(conn, t.state, columns, [tuple(r[c] for c in columns) for r in last.values()])
-        insert_rows(conn, t.history, columns, [tuple(r[c] for c in columns) for r in rows])
-
-    def _check_checkpoint(self, header: BlockHeader, note: str) -> int:
-        """Verify ``note`` as the checkpoint of ``header``; return how many validators
-        signed it."""
-        cp, signers = verify_checkpoint(note, self.validators, self.chain_id)
-        if (cp.size, cp.root.hex(), cp.height, cp.block_hash) != (
-            header.log_size,
-            header.log_root,
-            header.height,
-            header.block_hash,
-        ):
-            raise StoreError(f"checkpoint does not match block {header.height}")
-        return len(signers)
+        insert_rows(conn, t.state, columns, list(last.values()))
+        insert_rows(conn, t.history, columns, rows)
 
     def put_checkpoint(self, height: int, note: str) -> None:
         """Replace the checkpoint of ``height`` with one that carries at least as many
         validator signatures (as later cosignatures arrive); refuse anything else."""
         header = self.header(height)
+        _refuse(f"checkpoint for block {height}", checkpoint_faults(header, note, self.validators))
         try:
-            signers = self._check_checkpoint(header, note)
+            _, signers = verify_checkpoint(note, self.validators, self.chain_id)
             _, before = verify_checkpoint(self.checkpoint(height), self.validators, self.chain_id)
         except LedgerError as exc:
             raise StoreError(f"checkpoint for block {height} refused: {exc}") from exc
-        if signers < len(before):
+        if len(signers) < len(before):
             raise StoreError(
-                f"checkpoint for block {height} refused: {signers} signatures, "
+                f"checkpoint for block {height} refused: {len(signers)} signatures, "
                 f"the stored one has {len(before)}"
             )
         with _write(self.engine) as conn:
@@ -350,34 +344,50 @@ class Store:
     # ---- reading -------------------------------------------------------------
 
     def header(self, height: int) -> BlockHeader:
-        """The header at ``height``; ``NotFoundError`` if none."""
-        return BlockHeader.from_dict(
-            json.loads(self._one(t.blocks.c.header, t.blocks.c.height, height, "block"))
-        )
+        """The header at ``height``; ``NotFoundError`` if none; ``CorruptionError`` if it
+        does not hash to the block hash stored beside it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.blocks.c.header, t.blocks.c.block_hash).where(t.blocks.c.height == height)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no block at {height}")
+        what = f"header of block {height}"
+        header = _decoded(what, lambda: BlockHeader.from_dict(json.loads(row.header)))
+        stored = row.block_hash
+        if not isinstance(stored, bytes | memoryview) or header.block_hash != bytes(stored).hex():
+            raise CorruptionError(f"{what} does not hash to its stored block hash; {_AUDIT}")
+        return header
 
     def block(self, height: int) -> Block:
-        """The block at ``height`` with its transactions, in log order."""
+        """The block at ``height`` with its transactions, in log order; ``CorruptionError``
+        if a transaction's body does not hash to its stored id."""
         header = self.header(height)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(t.transactions.c.body)
+                select(t.transactions.c.tx_id, t.transactions.c.body)
                 .where(t.transactions.c.height == height)
                 .order_by(t.transactions.c.log_index)
-            ).scalars()
-            txs = tuple(SignedTransaction.from_dict(json.loads(b)) for b in rows)
-        return Block(header, txs)
+            ).all()
+        return Block(header, tuple(_served(bytes(r.tx_id), r.body) for r in rows))
 
     def certificate(self, height: int) -> CommitCertificate:
         """The commit certificate of the block at ``height``."""
         body = self._one(t.certificates.c.body, t.certificates.c.height, height, "certificate")
-        return CommitCertificate.from_dict(json.loads(body))
+        return _decoded(
+            f"certificate of block {height}", lambda: CommitCertificate.from_dict(json.loads(body))
+        )
 
     def checkpoint(self, height: int) -> str:
         """The cosigned checkpoint note of the block at ``height``."""
-        return self._one(t.checkpoints.c.note, t.checkpoints.c.height, height, "checkpoint")
+        note = self._one(t.checkpoints.c.note, t.checkpoints.c.height, height, "checkpoint")
+        if not isinstance(note, str):
+            raise CorruptionError(f"checkpoint of block {height} is not text; {_AUDIT}")
+        return note
 
     def _committed(self, tx_id: str) -> tuple[TxLocation, SignedTransaction]:
-        """Location and body of a committed transaction, in one query."""
+        """Location and body of a committed transaction, in one query; the body is
+        checked to hash to ``tx_id`` (``CorruptionError`` if not)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(
@@ -386,15 +396,23 @@ class Store:
             ).first()
         if row is None:
             raise NotFoundError(f"transaction {tx_id[:16]}… is not committed")
-        body = SignedTransaction.from_dict(json.loads(row.body))
-        return TxLocation(row.log_index, row.height), body
+        return TxLocation(row.log_index, row.height), _served(bytes.fromhex(tx_id), row.body)
 
     def locate(self, tx_id: str) -> TxLocation:
         """Log index and height of a committed transaction; ``NotFoundError`` if none."""
-        return self._committed(tx_id)[0]
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.transactions.c.log_index, t.transactions.c.height).where(
+                    t.transactions.c.tx_id == bytes.fromhex(tx_id)
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"transaction {tx_id[:16]}… is not committed")
+        return TxLocation(row.log_index, row.height)
 
     def transaction(self, tx_id: str) -> SignedTransaction:
-        """A committed transaction by id."""
+        """A committed transaction by id; ``CorruptionError`` if its stored body does not
+        hash to ``tx_id``."""
         return self._committed(tx_id)[1]
 
     def committed_among(self, tx_ids: Sequence[bytes]) -> set[bytes]:
@@ -460,7 +478,7 @@ class Store:
 
     def _bounded(self, conn: Connection, size: int | None) -> int:
         """``size``, or the current log size when None; ``NotFoundError`` beyond it."""
-        have = _head(conn, self.chain_id).log_size
+        have = _tip(conn, self.chain_id).log_size
         if size is None:
             return have
         if not 0 <= size <= have:
@@ -545,8 +563,11 @@ class Store:
         with self.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
+            view = conn.begin()
+            try:
                 yield Snapshot(conn)
+            finally:
+                view.rollback()  # a read view: nothing to commit
 
 
 @contextmanager
@@ -570,15 +591,7 @@ def _write(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-@dataclass(frozen=True)
-class _Head:
-    height: int  # 0 before the first block
-    block_hash: str  # the chain id before the first block
-    time: str | None
-    log_size: int
-
-
-def _head(conn: Connection, chain_id: str) -> _Head:
+def _tip(conn: Connection, chain_id: str) -> Tip:
     """The head, in one query."""
     row = conn.execute(
         select(t.blocks.c.height, t.blocks.c.block_hash, t.blocks.c.time, t.blocks.c.log_size)
@@ -586,5 +599,35 @@ def _head(conn: Connection, chain_id: str) -> _Head:
         .limit(1)
     ).first()
     if row is None:
-        return _Head(0, chain_id, None, 0)
-    return _Head(row.height, bytes(row.block_hash).hex(), row.time, row.log_size)
+        return Tip.genesis(chain_id)
+    return Tip(chain_id, row.height, bytes(row.block_hash).hex(), row.time, row.log_size)
+
+
+_AUDIT = "the store is damaged: run `provledger audit` on it"
+
+
+def _served(tx_id: bytes, body: object) -> SignedTransaction:
+    """The transaction stored as ``body`` under ``tx_id``, only if the body decodes and
+    hashes to that id (one SHA-256, which ``tx_id`` then reuses); else ``CorruptionError``."""
+    where = f"stored transaction {tx_id.hex()[:16]}…"
+    if not isinstance(body, str):
+        raise CorruptionError(f"{where} is not text; {_AUDIT}")
+    tx = _decoded(where, lambda: SignedTransaction.from_dict(json.loads(body)))
+    if tx.tx_id_bytes != tx_id:
+        raise CorruptionError(f"{where} does not hash to its id ({tx.tx_id[:16]}…); {_AUDIT}")
+    return tx
+
+
+def _decoded(what: str, decode: Callable[[], _T]) -> _T:
+    """``decode()``, or ``CorruptionError`` naming ``what`` if the stored value does not
+    decode (a row the store wrote always does)."""
+    try:
+        return decode()
+    except (TypeError, ValueError, KeyError, RecursionError, LedgerError) as exc:
+        raise CorruptionError(f"{what} is unreadable ({exc}); {_AUDIT}") from exc
+
+
+def _refuse(what: str, faults: list[Fault]) -> None:
+    """Raise ``StoreError`` naming the first of ``faults``, if any."""
+    if faults:
+        raise StoreError(f"{what} refused: {faults[0]}")

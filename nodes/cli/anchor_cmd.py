@@ -128,9 +128,9 @@ def anchor(
 
 
 def _print(org: str, rows: list[dict[str, Any]]) -> None:
-    table = Table(title=f"anchored as {org}")
-    for col in ("file", "sha256", "height", "facts", "paragraphs", "status"):
-        table.add_column(col)
+    table = Table(
+        "file", "sha256", "height", "facts", "paragraphs", "status", title=f"anchored as {org}"
+    )
     for r in rows:
         if not r["applied"] or (r.get("publish") and not r["facts_published"]):
             state = f"[red]{r['reason']}[/]"

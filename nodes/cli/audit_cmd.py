@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from ledger.audit import AuditReport, audit_store
+from ledger.audit import AuditReport
+from ledger.errors import DamagedDatabaseError
 from ledger.store import Store
 from nodes.bootstrap import load_genesis
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, fail, handle_errors
-from nodes.consortium.audit import audit_consortium
+from nodes.consortium.audit import audit_consortium, audit_database
 from nodes.consortium.layout import Layout
-from nodes.roster import stored_members
 
 
 @handle_errors
@@ -41,8 +41,9 @@ def audit(
     """Re-verify a store from genesis; name the first fault exactly.
 
     Checks every block, certificate, checkpoint, transaction and Merkle node.
-    Exit 0 when clean, 1 at the first fault. With --consortium DIR: every node's store
-    against DIR/genesis.json, and every two nodes must hold the same blocks.
+    Exit 0 when clean, 1 at the first fault (a damaged database file is one). With
+    --consortium DIR: every node's store against DIR/genesis.json, and every two nodes
+    must hold the same blocks.
     """
     if (db is None) == (consortium is None):
         fail("give exactly one of --db STORE or --consortium DIR")
@@ -51,19 +52,22 @@ def audit(
         return
     assert db is not None
     trusted = load_genesis(genesis) if genesis else None
-    with Store.open(db, trusted) as store:
-        members = stored_members(store, trusted or store.genesis)
-        if as_json or not console.is_terminal:
-            report = audit_store(store, trusted, members=members)
-        else:
-            with Progress(console=err_console, transient=True) as bar:
-                task = bar.add_task("auditing blocks", total=store.height())
-                report = audit_store(
-                    store,
-                    trusted,
-                    lambda done, total: bar.update(task, completed=done),
-                    members,
-                )
+    try:
+        store = Store.open(db, trusted)
+    except DamagedDatabaseError as exc:
+        report = AuditReport.of_damage(trusted.chain_id if trusted else "", exc)
+    else:
+        with store:
+            if as_json or not console.is_terminal:
+                report = audit_database(store, trusted)
+            else:
+                with Progress(console=err_console, transient=True) as bar:
+                    task = bar.add_task("auditing blocks", total=None)
+                    report = audit_database(
+                        store,
+                        trusted,
+                        lambda done, total: bar.update(task, completed=done, total=total),
+                    )
     source = str(genesis) if genesis else "the store's own genesis"
     if as_json:
         emit_json({**report.to_dict(), "trusted_genesis": source})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -97,17 +98,18 @@ def consortium(
     (Ed25519 verifications/s x cores / nodes). Target: >= 2,000 tx/s, p99 <= 1 s."""
     from nodes.bench.consortium import run_consortium_bench
 
-    options = {
-        "nodes": nodes,
-        "seconds": seconds,
-        "batch": batch,
-        "base_port": base_port,
-        "in_flight": in_flight,
-    }
     with tempfile.TemporaryDirectory(prefix="provledger-bench-") as tmp:
-        folder = keep or Path(tmp)
+        run = functools.partial(
+            run_consortium_bench,
+            keep or Path(tmp),
+            nodes=nodes,
+            seconds=seconds,
+            batch=batch,
+            base_port=base_port,
+            in_flight=in_flight,
+        )
         if as_json:
-            f = run_consortium_bench(folder, **options)
+            f = run()
         else:
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("starting the consortium", total=seconds)
@@ -123,7 +125,7 @@ def consortium(
                 def presign(count: int) -> None:
                     bar.update(task, description=f"signing {count:,} transactions")
 
-                f = run_consortium_bench(folder, **options, tick=tick, presign=presign)
+                f = run(tick=tick, presign=presign)
     if as_json:
         emit_json({**f.__dict__, "limit": f.limit, "ratio": f.ratio})
         return

@@ -45,9 +45,7 @@ def init(
             {"folder": str(folder), "nodes": [{"name": c.name, "url": c.url} for c in configs]}
         )
         return
-    table = Table(title=f"consortium {folder}")
-    for col in ("node", "url", "database"):
-        table.add_column(col)
+    table = Table("node", "url", "database", title=f"consortium {folder}")
     for c in configs:
         table.add_row(c.name, c.url, c.database)
     console.print(table)
@@ -114,9 +112,7 @@ def _show(rows: list[dict[str, Any]], as_json: bool, note: str | None) -> None:
     if as_json:
         emit_json({"nodes": rows})
         return
-    table = Table()
-    for col in ("node", "url", "pid", "up", "height", "head"):
-        table.add_column(col)
+    table = Table("node", "url", "pid", "up", "height", "head")
     for r in rows:
         table.add_row(
             r["name"],

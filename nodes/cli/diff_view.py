@@ -50,9 +50,13 @@ def describe_differences(data: bytes, found: tuple[Difference, ...]) -> list[dic
 
 def print_differences(data: bytes, found: tuple[Difference, ...], label: str) -> None:
     """A table of the paragraphs where ``data`` differs from the anchored document."""
-    table = Table(title=f"where {label} differs from the anchored document")
-    for col in ("change", "anchored", "in this copy", "copy's text"):
-        table.add_column(col)
+    table = Table(
+        "change",
+        "anchored",
+        "in this copy",
+        "copy's text",
+        title=f"where {label} differs from the anchored document",
+    )
     chunks = {c.number: c for c in chunks_of(data)}
     for d in found:
         anchored = ", ".join(f"¶{n}" for n in d.anchored) or f"(after ¶{d.after})"

@@ -10,14 +10,24 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from contracts.traceability.parties import unknown_party
 from ledger.anchor_proof import verify_fact
 from ledger.canonical import sha256
 from ledger.errors import ReceiptError, ValidationError
 from ledger.jsonfile import read_json
 from ledger.trust import Trust
 from nodes.bootstrap import write_json
-from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, fail, handle_errors
-from nodes.client import ApiProblem, ConsortiumClient
+from nodes.cli.output import (
+    EXIT_FAILED,
+    EXIT_UNUSABLE,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    handle_errors,
+)
+from nodes.cli.reads import get_or_exit
+from nodes.client import ConsortiumClient
 from nodes.consortium.layout import Layout
 
 app = typer.Typer(
@@ -43,14 +53,11 @@ def _client(consortium: Path) -> ConsortiumClient:
     return ConsortiumClient.of(Layout(consortium))
 
 
-def _get(client: ConsortiumClient, path: str, **params: Any) -> Any:
-    """GET ``path``; a 404 (not anchored, not published) exits 1 with the node's reason."""
-    try:
-        return client.request("GET", path, params=params or None)
-    except ApiProblem as exc:
-        if exc.status != 404:
-            raise
-        fail(str(exc.problem.get("detail", exc)), EXIT_FAILED)
+def _known_organisation(client: ConsortiumClient, organisation: str) -> None:
+    """Exit 2, naming the organisations of the roster, unless ``organisation`` is one."""
+    known = sorted(o["name"] for o in client.request("GET", "/v1/members")["organisations"])
+    if organisation not in known:
+        fail(unknown_party(organisation, known), EXIT_UNUSABLE)
 
 
 @app.command("show")
@@ -62,7 +69,7 @@ def show(
 ) -> None:
     """The anchor of a document: depositor, time, height, facts and re-deposits."""
     with _client(consortium) as client:
-        record = _get(client, f"/v1/evidence/{digest_of(document)}")["anchor"]
+        record = get_or_exit(client, f"/v1/evidence/{digest_of(document)}")["anchor"]
     if as_json:
         emit_json(record)
         return
@@ -93,15 +100,20 @@ def by_depositor(
     limit: Annotated[int, typer.Option(help="At most this many documents.", min=1)] = 100,
     as_json: AsJson = False,
 ) -> None:
-    """The documents an organisation anchored (first anchors and re-deposits)."""
+    """The documents an organisation anchored (first anchors and re-deposits). Exit 2
+    when it anchored none and is not an organisation of the roster (a typo, most often)."""
     with _client(consortium) as client:
-        found = _get(client, f"/v1/evidence/by-depositor/{organisation}", limit=min(limit, 1000))
+        found = get_or_exit(
+            client, f"/v1/evidence/by-depositor/{organisation}", limit=min(limit, 1000)
+        )
+        if not found["documents"]:
+            _known_organisation(client, organisation)
     if as_json:
         emit_json(found)
         return
-    table = Table(title=f"documents anchored by {organisation}")
-    for col in ("sha256", "title", "height", "time"):
-        table.add_column(col)
+    table = Table(
+        "sha256", "title", "height", "time", title=f"documents anchored by {organisation}"
+    )
     for d in found["documents"]:
         table.add_row(d["sha256"][:16] + "…", str(d["title"]), str(d["height"]), d["time"])
     console.print(table)
@@ -116,15 +128,14 @@ def facts(
 ) -> None:
     """The published facts of an anchored document, with their indexes."""
     with _client(consortium) as client:
-        found = _get(client, f"/v1/evidence/{digest_of(document)}/facts")
+        found = get_or_exit(client, f"/v1/evidence/{digest_of(document)}/facts")
     if as_json:
         emit_json(found)
         return
     table = Table(
-        title=f"{found['facts_count']} facts of {found['sha256'][:16]}… ({found['extractor']})"
+        *("#", "kind", "value", "unit", "text", "organisations"),
+        title=f"{found['facts_count']} facts of {found['sha256'][:16]}… ({found['extractor']})",
     )
-    for col in ("#", "kind", "value", "unit", "text", "organisations"):
-        table.add_column(col)
     for i, f in enumerate(found["facts"]):
         text = f["text"] if len(f["text"]) <= 60 else f["text"][:59] + "…"
         table.add_row(
@@ -145,7 +156,7 @@ def fact_proof(
     Merkle proof and the anchor's receipt. `provledger verify-fact` checks it offline."""
     layout = Layout(consortium)
     with _client(consortium) as client:
-        proof = _get(client, f"/v1/evidence/{digest_of(document)}/facts/{index}/proof")
+        proof = get_or_exit(client, f"/v1/evidence/{digest_of(document)}/facts/{index}/proof")
     verified = verify_fact(proof, Trust.load(layout.trust))
     write_json(out, proof)
     console.print(

@@ -86,9 +86,12 @@ def list_members(consortium: Consortium, as_json: AsJson = False) -> None:
     if as_json:
         emit_json(roster)
         return
-    table = Table(title=f"roster version {roster['version']} at height {roster['height']}")
-    for col in ("organisation", "roles", "member keys"):
-        table.add_column(col)
+    table = Table(
+        "organisation",
+        "roles",
+        "member keys",
+        title=f"roster version {roster['version']} at height {roster['height']}",
+    )
     for o in roster["organisations"]:
         table.add_row(o["name"], ", ".join(o["roles"]), "\n".join(k[:16] + "…" for k in o["keys"]))
     console.print(table)

@@ -21,6 +21,6 @@ def run(
     ],
 ) -> None:
     """Run the node of CONFIG until SIGTERM or Ctrl-C; logs go to stderr."""
-    from nodes.server.app import serve
+    from nodes.runtime.serve import serve
 
     serve(NodeConfig.load(config))

@@ -21,6 +21,14 @@ from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 
 
+def file_and_trust(file: Path, layout: Layout, trust: Path | None) -> tuple[bytes, str, Trust]:
+    """The bytes of ``file``, their hex SHA-256, and the trust anchor to check them
+    against: ``trust`` if given, else the consortium folder's trust.json."""
+    anchor = Trust.load(trust or layout.trust)
+    data = file.read_bytes()
+    return data, sha256(data).hex(), anchor
+
+
 def fetch_anchor(client: ConsortiumClient, digest: str) -> dict[str, Any] | None:
     """The node's answer for an anchored digest (anchor record and receipt), or None."""
     try:
@@ -46,9 +54,7 @@ def receipt_cmd(
     validators' signatures. Exit 0 written; 1 not anchored or not verified.
     """
     layout = Layout(consortium)
-    anchor = Trust.load(trust or layout.trust)
-    data = file.read_bytes()
-    digest = sha256(data).hex()
+    data, digest, anchor = file_and_trust(file, layout, trust)
     with ConsortiumClient.of(layout) as client:
         found = fetch_anchor(client, digest)
     if found is None:

@@ -23,11 +23,13 @@ import typer
 from rich.table import Table
 
 from contracts.base import Rejection
-from contracts.traceability import CONTRACT, ROLES, Traceability
+from contracts.traceability import CONTRACT, ROLES
+from contracts.traceability.args import check_action_args
 from ledger.errors import ValidationError
 from ledger.model.transaction import Transaction
 from nodes.bootstrap import load_genesis
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, fail, handle_errors
+from nodes.cli.reads import get_or_exit
 from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 from nodes.member import member_key
@@ -106,7 +108,7 @@ def submit(
     genesis = load_genesis(layout.genesis)
     org, key = member_key(layout, genesis, org, ROLES[action])
     try:
-        Traceability().check_args(action, args)
+        check_action_args(CONTRACT, action, args)
     except Rejection as exc:
         fail(exc.reason)
     tx = Transaction.new(key, genesis.chain_id, CONTRACT, action, args).sign(key)
@@ -134,9 +136,7 @@ def submit(
     if as_json:
         emit_json(row)
         return
-    table = Table(title=f"{action} as {org}")
-    for col in ("height", "tx id", "outcome"):
-        table.add_column(col)
+    table = Table("height", "tx id", "outcome", title=f"{action} as {org}")
     table.add_row(str(row["height"]), tx.tx_id, "[green]committed[/]")
     console.print(table)
 
@@ -363,18 +363,12 @@ def fetch(consortium: Path, product_id: str, view: str | None = None) -> dict[st
     product is unknown."""
     path = f"/v1/trace/products/{quote(product_id, safe='')}" + (f"/{view}" if view else "")
     with ConsortiumClient.of(Layout(consortium)) as client:
-        try:
-            return client.request("GET", path)
-        except ApiProblem as exc:
-            if exc.status != 404:
-                raise
-            fail(str(exc.problem.get("detail", exc)), EXIT_FAILED)
+        found: dict[str, Any] = get_or_exit(client, path)
+    return found
 
 
 def _products_table(title: str, records: list[dict[str, Any]], last: str = "producer") -> Table:
-    table = Table(title=title)
-    for col in ("id", "status", "custodian", "owner", last.replace("_", " ")):
-        table.add_column(col)
+    table = Table("id", "status", "custodian", "owner", last.replace("_", " "), title=title)
     for r in records:
         table.add_row(r["id"], r["status"], r["custodian"], r["owner"], str(r.get(last) or "-"))
     return table
@@ -410,9 +404,16 @@ def history_cmd(
         f"{p['owner']} · made by {p['producer']}",
         highlight=False,
     )
-    table = Table(title=f"{len(found['history'])} events")
-    for col in ("#", "step", "by", "height", "bizStep", "disposition", "tx id"):
-        table.add_column(col)
+    table = Table(
+        "#",
+        "step",
+        "by",
+        "height",
+        "bizStep",
+        "disposition",
+        "tx id",
+        title=f"{len(found['history'])} events",
+    )
     for i, e in enumerate(found["history"], 1):
         epcis = e["epcis"]
         table.add_row(
@@ -427,38 +428,37 @@ def history_cmd(
     console.print(table)
 
 
+def _show_products(consortium: Path, product_id: str, view: str, as_json: bool) -> None:
+    """Print the products of ``view`` (upstream, downstream, recall-impact) of a product."""
+    found = fetch(consortium, product_id, view)
+    if as_json:
+        emit_json(found)
+    elif view == "recall-impact":
+        title = f"recall impact of {product_id}: {found['recalled']} of {found['total']} recalled"
+        console.print(_products_table(title, found["impact"], "recalled_by"))
+    else:
+        console.print(_products_table(f"{view} of {product_id}", found[view]))
+
+
 @app.command("upstream")
 @handle_errors
 def upstream_cmd(product_id: ProductId, consortium: Consortium, as_json: Json = False) -> None:
     """Every product ID was made from, transitively (nearest first)."""
-    found = fetch(consortium, product_id, "upstream")
-    if as_json:
-        emit_json(found)
-    else:
-        console.print(_products_table(f"upstream of {product_id}", found["upstream"]))
+    _show_products(consortium, product_id, "upstream", as_json)
 
 
 @app.command("downstream")
 @handle_errors
 def downstream_cmd(product_id: ProductId, consortium: Consortium, as_json: Json = False) -> None:
     """Every product made from ID or packed in it, transitively (nearest first)."""
-    found = fetch(consortium, product_id, "downstream")
-    if as_json:
-        emit_json(found)
-    else:
-        console.print(_products_table(f"downstream of {product_id}", found["downstream"]))
+    _show_products(consortium, product_id, "downstream", as_json)
 
 
 @app.command("impact")
 @handle_errors
 def impact_cmd(product_id: ProductId, consortium: Consortium, as_json: Json = False) -> None:
     """What a recall of ID reaches: it and its downstream products, with statuses."""
-    found = fetch(consortium, product_id, "recall-impact")
-    if as_json:
-        emit_json(found)
-        return
-    title = f"recall impact of {product_id}: {found['recalled']} of {found['total']} recalled"
-    console.print(_products_table(title, found["impact"], "recalled_by"))
+    _show_products(consortium, product_id, "recall-impact", as_json)
 
 
 # ---- export --------------------------------------------------------------------------
@@ -482,15 +482,12 @@ def export_cmd(
     OUT/<name>.epcis.jsonld (EPCIS 2.0, every eventID a CBV 2.0 event hash) and/or
     OUT/<name>.prov.json (W3C PROV-JSON); <name> is ID with '_' for characters other
     than letters, digits, '.', '_' and '-'."""
-    from datetime import UTC, datetime
-
     from nodes.exports.files import FORMATS, export_files
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     lineage = fetch(consortium, product_id, "lineage")
-    created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    written = export_files(lineage, out, fmt, creation_date=created)
+    written = export_files(lineage, out, fmt)
     if as_json:
         emit_json({"product": product_id, "files": [str(p) for p in written]})
         return

@@ -9,12 +9,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from ledger.anchor_proof import AnchorCheck, verify_anchor
-from ledger.canonical import sha256
 from ledger.errors import ReceiptError
-from ledger.trust import Trust
 from nodes.cli.diff_view import describe_differences, print_differences
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
-from nodes.cli.receipt_cmd import fetch_anchor, print_verified, summary
+from nodes.cli.receipt_cmd import fetch_anchor, file_and_trust, print_verified, summary
 from nodes.client import ConsortiumClient
 from nodes.consortium.layout import Layout
 from nodes.documents import describe
@@ -48,9 +46,7 @@ def verify(
     of the same paragraphs) and the paragraphs that differ. Exit 0 verified; 1 not.
     """
     layout = Layout(consortium)
-    anchor = Trust.load(trust or layout.trust)
-    data = file.read_bytes()
-    digest = sha256(data).hex()
+    data, digest, anchor = file_and_trust(file, layout, trust)
     with ConsortiumClient.of(layout) as client:
         found = fetch_anchor(client, digest)
         near = None if found else resembling(client, file, data)

@@ -1,10 +1,12 @@
-"""Tendermint consensus as a pure state machine (sans-IO).
+"""Tendermint consensus, sans-IO.
 
-``Machine`` takes events (a proposal or vote received, a timeout fired, a value ready,
-transactions available, a block synced) and returns actions (broadcast a proposal,
-persist and broadcast a vote, schedule a timeout, ask for a value, decide). The node
-runtime (``nodes.runtime``) performs the I/O; the deterministic simulator in the tests
-runs the very same machine over a virtual network.
+``Machine`` is Algorithm 1 as a pure state machine over one validator's view.
+``Driver`` wraps it with every rule a runtime needs around it (judged proposals,
+parked precommits, the lock to persist, re-sends and relays, when to start a height,
+restore after a restart): it takes typed events (``events``) and returns one ``Ready``
+record (``ready``) of what to persist, send, store, schedule and judge. The node
+runtime (``nodes.runtime``) performs the I/O; the deterministic simulator
+(``nodes.simulator``) drives the very same ``Driver`` over a virtual network.
 """
 
 from nodes.consensus.actions import (
@@ -17,8 +19,11 @@ from nodes.consensus.actions import (
     ReportEvidence,
     ScheduleTimeout,
 )
+from nodes.consensus.driver import Driver
 from nodes.consensus.machine import Machine, Params, Signer, Step
+from nodes.consensus.messages import SignedProposal, SignedVote
 from nodes.consensus.proposal import Proposal
+from nodes.consensus.ready import Decision, Ready
 
 __all__ = [
     "Action",
@@ -26,12 +31,17 @@ __all__ = [
     "CastVote",
     "CheckProposal",
     "Decide",
+    "Decision",
+    "Driver",
     "GetValue",
     "Machine",
     "Params",
     "Proposal",
+    "Ready",
     "ReportEvidence",
     "ScheduleTimeout",
+    "SignedProposal",
+    "SignedVote",
     "Signer",
     "Step",
 ]

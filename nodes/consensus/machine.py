@@ -133,8 +133,11 @@ class Machine:
         self.round = 0
         self.step = Step.PROPOSE
         self.started = False
-        self.locked_round, self.locked_id = -1, None
-        self.valid_round, self.valid_id, self.valid_value = -1, None, None
+        self.locked_round: int = -1
+        self.locked_id: str | None = None
+        self.valid_round: int = -1
+        self.valid_id: str | None = None
+        self.valid_value: Any = None
         self._proposals: dict[int, _Seen] = {}
         self._votes: dict[tuple[int, VoteType], dict[str, Vote]] = {}
         self._conflicts: dict[tuple[int, VoteType], dict[tuple[str, str | None], Vote]] = {}

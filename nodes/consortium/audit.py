@@ -2,7 +2,8 @@
 
 Promise: each node's store is fully re-verified against the folder's genesis (not the
 genesis the store holds), and any two nodes must hold the same block at every height
-both have; the first divergence is named.
+both have; the first divergence is named. A damaged database file is that node's
+finding (``database``, naming the table where known); the other nodes are still audited.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.audit import AuditReport, audit_store
-from ledger.errors import LedgerError
+from ledger.audit import AuditReport, Progress, audit_store
+from ledger.errors import DamagedDatabaseError, LedgerError
+from ledger.model.genesis import Genesis
 from ledger.store import Store
 from nodes.bootstrap import load_genesis
 from nodes.consortium.layout import Layout
@@ -59,18 +61,31 @@ def audit_consortium(
                 progress(config.name)
             try:
                 stores[config.name] = Store.open(config.database, genesis)
+            except DamagedDatabaseError as exc:
+                result.reports[config.name] = AuditReport.of_damage(genesis.chain_id, exc)
+                continue
             except LedgerError as exc:
                 result.unreadable[config.name] = str(exc)
                 continue
-            store = stores[config.name]
-            result.reports[config.name] = audit_store(
-                store, genesis, members=stored_members(store, genesis)
-            )
+            result.reports[config.name] = audit_database(stores[config.name], genesis)
         result.divergence = _compare(result.reports, stores)
     finally:
         for store in stores.values():
             store.close()
     return result
+
+
+def audit_database(
+    store: Store, trusted: Genesis | None = None, progress: Progress | None = None
+) -> AuditReport:
+    """Audit ``store`` against ``trusted`` (default: the genesis it holds) and its stored
+    roster history; a database file too damaged to read is a finding, not an error."""
+    genesis = trusted or store.genesis
+    try:
+        members = stored_members(store, genesis)
+    except DamagedDatabaseError as exc:
+        return AuditReport.of_damage(genesis.chain_id, exc)
+    return audit_store(store, trusted, progress, members)
 
 
 def _compare(reports: dict[str, AuditReport], stores: dict[str, Store]) -> str | None:

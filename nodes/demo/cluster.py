@@ -51,9 +51,7 @@ def stop_all(layout: Layout) -> None:
 
 def nodes_table(demo: Demo, title: str) -> None:
     """The nodes, their pids and heads."""
-    table = Table(title=title)
-    for col in ("node", "url", "pid", "height", "head"):
-        table.add_column(col)
+    table = Table("node", "url", "pid", "height", "head", title=title)
     for r in consortium_status(demo.layout):
         table.add_row(r["name"], r["url"], str(r["pid"]), str(r["height"]), (r["head"] or "-")[:16])
     demo.console.print(table)

@@ -12,7 +12,6 @@ Each flow is exported as EPCIS 2.0 JSON-LD and W3C PROV-JSON into DIR/exports.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -234,9 +233,7 @@ def food_flow() -> list[Step]:
 def run_flow(demo: Demo, title: str, steps: list[Step]) -> None:
     """Run a flow as one ordered batch and print what the ledger did with each step."""
     rows = demo.run(steps)
-    table = Table(title=title)
-    for col in ("#", "step", "organisation", "action", "height", "outcome"):
-        table.add_column(col)
+    table = Table("#", "step", "organisation", "action", "height", "outcome", title=title)
     for i, r in enumerate(rows, start=1):
         step = r["step"]
         if r["applied"]:
@@ -262,9 +259,15 @@ def run_flow(demo: Demo, title: str, steps: list[Step]) -> None:
 def show_history(demo: Demo, product_id: str) -> None:
     """A product's hash-linked history, as a node serves and verifies it."""
     answer = demo.product(product_id)
-    table = Table(title=f"history of {product_id} (each event names the one before it)")
-    for col in ("event", "EPCIS", "bizStep", "by", "height", "previous"):
-        table.add_column(col)
+    table = Table(
+        "event",
+        "EPCIS",
+        "bizStep",
+        "by",
+        "height",
+        "previous",
+        title=f"history of {product_id} (each event names the one before it)",
+    )
     for e in answer["history"]:
         prev = e["previous"].get(product_id)
         table.add_row(
@@ -282,9 +285,9 @@ def show_recall(demo: Demo, product_id: str) -> None:
     """Which batches a recall of ``product_id`` reached."""
     impact = demo.product(product_id, "recall-impact")
     reached = impact["impact"]
-    table = Table(title=f"recall impact of {product_id}")
-    for col in ("product", "status", "custodian", "recalled by"):
-        table.add_column(col)
+    table = Table(
+        "product", "status", "custodian", "recalled by", title=f"recall impact of {product_id}"
+    )
     for p in reached:
         table.add_row(p["id"], p["status"], p["custodian"], (p.get("recalled_by") or "-")[:12])
     demo.console.print(table)
@@ -296,8 +299,5 @@ def show_recall(demo: Demo, product_id: str) -> None:
 
 def export(demo: Demo, product_id: str) -> list[str]:
     """Write the lineage of ``product_id`` as EPCIS 2.0 JSON-LD and PROV-JSON."""
-    created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    written = export_files(
-        demo.product(product_id, "lineage"), demo.out / "exports", "both", creation_date=created
-    )
+    written = export_files(demo.product(product_id, "lineage"), demo.out / "exports", "both")
     return [str(p.relative_to(demo.out)) for p in written]

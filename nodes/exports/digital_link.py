@@ -7,11 +7,18 @@ padded to 14 digits, the consumer product variant (AI 22) dropped and, when a se
 number is present, the lot dropped — so that only the finest identification level is
 left. Anything that does not then have one of the allowed key/qualifier shapes (listed
 in ``_SHAPES``) gives ``None``.
+
+The primary keys are those the ledger knows (``contracts.traceability.gs1_link.KEYS``).
+Unlike the contract's ``link_fault``, check digits are not checked here: the event hash
+canonicalises whatever an EPCIS document says, as the CBV reference implementation does,
+so that hashes agree with other implementations' even for a wrong check digit.
 """
 
 from __future__ import annotations
 
 import re
+
+from contracts.traceability.gs1_link import KEYS
 
 _SHORT_NAMES = {
     "gtin": "01", "itip": "8006", "cpid": "8010", "gln": "414", "party": "417",
@@ -19,10 +26,7 @@ _SHORT_NAMES = {
     "ginc": "401", "gsin": "402", "grai": "8003", "giai": "8004",
     "cpv": "22", "lot": "10", "ser": "21",
 }  # fmt: skip
-_PRIMARY_KEYS = frozenset(
-    ["00", "01", "253", "255", "401", "402", "414", "417", "8003", "8004", "8006", "8010",
-     "8017", "8018"]
-)  # fmt: skip
+_PRIMARY_KEYS = frozenset(KEYS)
 # A GS1 alphanumeric value that needs no percent-encoding in a Digital Link path.
 _X = r"[\"'\-.0-9;<=>?A-Z_a-z]"
 _SHAPES = [

@@ -10,6 +10,12 @@ Promises of ``epcis_document(records, creation_date=...)``:
   extension members (``EXTENSIONS``) plus ``eventID``, the CBV 2.0 event hash ID of the
   event as exported: anyone holding the document recomputes every ``eventID`` from the
   event it names (the hash covers the provenance members, which belong to the event);
+- inside each element of ``bizTransactionList``, ``sourceList`` and ``destinationList``,
+  ``type`` comes first, then the element's id (``bizTransaction``, ``source`` or
+  ``destination``), as in the pre-hash string, then any other member by name. GS1's
+  ``epcis-event-hash-generator`` (1.9.3) takes that order from the written member order,
+  so it reproduces every ``eventID`` of the document as written (ledger records come
+  back from storage with their members sorted, ``type`` last);
 - a record without an EPCIS body, or a ``creation_date`` that is not an ISO 8601
   date-time with offset, raises ``ValueError``.
 """
@@ -35,11 +41,27 @@ EXTENSIONS = {
     "provledger:height": "height",
     "provledger:logIndex": "log_index",
 }
+# list of an EPCIS event whose elements are written type first <- the elements' id member
+TYPED_LISTS = {
+    "bizTransactionList": "bizTransaction",
+    "sourceList": "source",
+    "destinationList": "destination",
+}
 
 
 def ledger_order(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """``records`` sorted by (height, log index), the order the ledger applied them."""
     return sorted(records, key=lambda r: (r["height"], r["log_index"]))
+
+
+def type_first(element: Any, id_member: str) -> Any:
+    """``element`` with ``type``, then ``id_member``, then its other members by name;
+    anything but an object unchanged."""
+    if not isinstance(element, Mapping):
+        return element
+    lead = [name for name in ("type", id_member) if name in element]
+    rest = sorted(name for name in element if name not in lead)
+    return {name: element[name] for name in [*lead, *rest]}
 
 
 def export_event(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,6 +70,9 @@ def export_event(record: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(body, Mapping) or not isinstance(body.get("type"), str):
         raise ValueError(f"event record {record.get('event_id')!r} has no EPCIS body")
     event = {k: copy.deepcopy(v) for k, v in body.items() if k not in ("eventID", "recordTime")}
+    for name, id_member in TYPED_LISTS.items():
+        if isinstance(event.get(name), list):
+            event[name] = [type_first(element, id_member) for element in event[name]]
     event.update({member: record[field] for member, field in EXTENSIONS.items()})
     event_id = event_hash_id(event, NAMESPACES)
     return {"type": event.pop("type"), "eventID": event_id, **event}

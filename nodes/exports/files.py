@@ -5,6 +5,8 @@ Promises: ``export_files(lineage, out_dir, fmt, creation_date=...)`` writes, in
 the lineage's events) for ``fmt`` "epcis" or "both" and ``<safe name>.prov.json`` (its
 PROV-JSON document) for "prov" or "both", as UTF-8 JSON with a final newline, and
 returns the paths in that order; another ``fmt`` raises ``ValueError`` before writing.
+``creation_date`` defaults to ``now()``, the current UTC time at millisecond precision
+(``2026-03-02T09:30:00.000Z``).
 ``safe_name`` keeps letters, digits, '.', '_' and '-' of a product id and writes '_' for
 every other character.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,11 @@ from nodes.exports.epcis import epcis_document
 from nodes.exports.prov import prov_document
 
 FORMATS = ("epcis", "prov", "both")
+
+
+def now() -> str:
+    """The current UTC time as an EPCIS ``creationDate``, at millisecond precision."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def safe_name(product_id: str) -> str:
@@ -33,7 +41,7 @@ def _write(path: Path, document: dict[str, Any]) -> Path:
 
 
 def export_files(
-    lineage: dict[str, Any], out_dir: Path | str, fmt: str, *, creation_date: str
+    lineage: dict[str, Any], out_dir: Path | str, fmt: str, *, creation_date: str | None = None
 ) -> list[Path]:
     """Write the exports of ``lineage`` chosen by ``fmt`` (see the module's promises)."""
     if fmt not in FORMATS:
@@ -43,7 +51,7 @@ def export_files(
     stem = safe_name(lineage["product"])
     written = []
     if fmt in ("epcis", "both"):
-        document = epcis_document(lineage["events"], creation_date=creation_date)
+        document = epcis_document(lineage["events"], creation_date=creation_date or now())
         written.append(_write(out / f"{stem}.epcis.jsonld", document))
     if fmt in ("prov", "both"):
         written.append(_write(out / f"{stem}.prov.json", prov_document(lineage)))

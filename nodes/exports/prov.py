@@ -21,6 +21,7 @@ and ``events``, the ledger's event records):
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -128,4 +129,6 @@ def prov_document(lineage: Mapping[str, Any]) -> dict[str, Any]:
     for product_id, record in products.items():
         if record.get("producer") is not None:
             b.doc.wasAttributedTo(entities[product_id], b.agent(record["producer"]))
-    return json.loads(b.doc.serialize(format="json"))
+    text = io.StringIO()
+    b.doc.serialize(text, format="json")
+    return json.loads(text.getvalue())

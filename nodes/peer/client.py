@@ -84,6 +84,11 @@ class PeerClient:
             log.warning("peer %s unreachable (%s)", self.name, why)
         self.up = False
 
+    def use(self, transport: httpx.AsyncBaseTransport) -> None:
+        """Talk to the peer through ``transport`` from now on (an in-process
+        application, or a stand-in that answers as a broken peer would)."""
+        self._http = httpx.AsyncClient(base_url=self.url, transport=transport, timeout=TIMEOUT)
+
     async def close(self) -> None:
         """Close connections."""
         await self._http.aclose()

@@ -1,2 +1,2 @@
-"""A running node: the consensus machine driven by real time, a store, a mempool, the
-contracts, and the peers."""
+"""A running node: the consensus driver fed by real time and I/O, a store, a mempool,
+the contracts, and the peers."""

@@ -4,11 +4,11 @@ accepts as a valid value.
 Promises:
 - ``build_block`` takes at most ``limit`` pending transactions, oldest first, and
   returns the block that extends the store's head.
-- ``judge_block`` returns None only if the block extends the head exactly (chain,
-  height, prev_hash, log size and root, body), its proposer is a validator, its time
-  is not before the head's nor more than ``MAX_CLOCK_AHEAD`` ahead of ours, and every
-  transaction passes admission (member signature, chain, role, args, not committed,
-  no duplicate); otherwise a reason.
+- ``judge_block`` returns None only if the block has at most ``limit`` transactions, is
+  a valid successor of the store's head (``ledger.successor``, as the store checks it:
+  chain, height, prev_hash, time, proposer, body, log size and root), its time is not
+  more than ``MAX_CLOCK_AHEAD`` ahead of ours, and every transaction passes admission
+  (member signature, chain, role, args, not committed, no duplicate); otherwise a reason.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import timedelta
 from ledger.canonical import now_time, parse_time
 from ledger.errors import LedgerError
 from ledger.model.block import Block
+from ledger.model.transaction import SignedTransaction
 from ledger.store.store import Store
 from nodes.mempool import Mempool
 
@@ -38,7 +39,8 @@ def build_block(store: Store, mempool: Mempool, proposer: str, limit: int, max_b
     at most ``limit`` of them and at most ``max_bytes`` of encoded transactions (so the
     proposal fits in a peer's request limit)."""
     head = store.head()
-    txs, size = [], 0
+    txs: list[SignedTransaction] = []
+    size = 0
     for tx in mempool.take(limit):
         size += len(tx.canonical_bytes()) + WIRE_OVERHEAD
         if size > max_bytes and txs:
@@ -51,22 +53,14 @@ def build_block(store: Store, mempool: Mempool, proposer: str, limit: int, max_b
 def judge_block(store: Store, mempool: Mempool, block: Block, limit: int) -> str | None:
     """None if ``block`` is a valid next block; else why not."""
     header = block.header
-    if header.chain_id != store.chain_id:
-        return "block is for another chain"
     if header.tx_count > limit:
         return f"block has {header.tx_count} transactions, the limit is {limit}"
-    if header.proposer not in store.validators.keys:
-        return "block proposer is not a validator"
     try:
-        block.check_body()
-        head = store.head()
-        if head is not None and parse_time(header.time) < parse_time(head.time):
-            return "block time is before the head's"
-        if parse_time(header.time) > parse_time(now_time()) + MAX_CLOCK_AHEAD:
-            return "block time is too far in the future"
-        expected = store.next_header(list(block.transactions), header.time, header.proposer)
+        faults = store.successor_faults(block)
     except LedgerError as exc:
         return str(exc)
-    if expected != header:
-        return f"block does not extend the head at height {expected.height - 1}"
+    if faults:
+        return str(faults[0])
+    if parse_time(header.time) > parse_time(now_time()) + MAX_CLOCK_AHEAD:
+        return "block time is too far in the future"
     return mempool.check_block(list(block.transactions))

@@ -1,96 +1,106 @@
-"""Prometheus metrics of a node, rendered in the text exposition format (0.0.4)."""
+"""Prometheus metrics of one node, in a registry of its own.
+
+Promise: every node has its own ``CollectorRegistry`` (never the process-global one, so
+several nodes can live in one process), holding the node's counters and commit-latency
+histogram, the gauges its ``gauges`` callable reads from its state at each scrape, and
+the standard process, platform and garbage-collector collectors. ``exposition()`` is
+the text a Prometheus server scrapes.
+"""
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+Gauges = Callable[[], dict[str, tuple[str, float]]]
+"""Reads the node's state: metric name to (help, current value)."""
 
 
-@dataclass
-class Histogram:
-    """Cumulative buckets, sum and count of observed seconds."""
+class _StateGauges(Collector):
+    """Gauges read from the node at each scrape."""
 
-    buckets: tuple[float, ...] = LATENCY_BUCKETS
-    counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
-    total: float = 0.0
-    count: int = 0
+    def __init__(self, gauges: Gauges) -> None:
+        self._gauges = gauges
 
-    def observe(self, seconds: float) -> None:
-        """Record one observation."""
-        self.counts[bisect.bisect_left(self.buckets, seconds)] += 1
-        self.total += seconds
-        self.count += 1
-
-    def lines(self, name: str) -> list[str]:
-        """Exposition lines of this histogram."""
-        out, running = [], 0
-        for bound, n in zip(self.buckets, self.counts, strict=False):
-            running += n
-            out.append(f'{name}_bucket{{le="{bound}"}} {running}')
-        out.append(f'{name}_bucket{{le="+Inf"}} {self.count}')
-        out.append(f"{name}_sum {self.total:.6f}")
-        out.append(f"{name}_count {self.count}")
-        return out
+    def collect(self) -> Iterator[Metric]:
+        for name, (help_text, value) in self._gauges().items():
+            yield GaugeMetricFamily(name, help_text, value=float(value))
 
 
-@dataclass
 class Metrics:
-    """What a node counts."""
+    """What a node counts; each attribute is a ``prometheus_client`` metric
+    (``metrics.committed_transactions.inc(n)``, ``metrics.commit_latency.observe(s)``)."""
 
-    committed_transactions: int = 0
-    committed_blocks: int = 0
-    refused_transactions: int = 0
-    synced_blocks: int = 0
-    refused_sync_blocks: int = 0
-    evidence: int = 0
-    dropped_messages: int = 0
-    commit_latency: Histogram = field(default_factory=Histogram)
+    def __init__(self, gauges: Gauges | None = None) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.committed_transactions = Counter(
+            "provledger_committed_transactions",
+            "Transactions in blocks this node stored.",
+            registry=r,
+        )
+        self.committed_blocks = Counter(
+            "provledger_committed_blocks", "Blocks this node stored.", registry=r
+        )
+        self.refused_transactions = Counter(
+            "provledger_refused_transactions", "Transactions refused at admission.", registry=r
+        )
+        self.synced_blocks = Counter(
+            "provledger_synced_blocks", "Blocks stored by catch-up from peers.", registry=r
+        )
+        self.refused_sync_blocks = Counter(
+            "provledger_refused_sync_blocks",
+            "Blocks served by peers that failed verification.",
+            registry=r,
+        )
+        self.dropped_messages = Counter(
+            "provledger_dropped_messages",
+            "Consensus messages dropped because the event queue was full.",
+            registry=r,
+        )
+        self.evidence = Counter(
+            "provledger_evidence",
+            "Equivocations caught (two conflicting signed votes).",
+            registry=r,
+        )
+        self.corrupt_rows = Counter(
+            "provledger_corrupt_rows",
+            "Reads that found a stored row damaged (never served); run `provledger audit`.",
+            registry=r,
+        )
+        self.commit_latency = Histogram(
+            "provledger_commit_latency_seconds",
+            "Seconds from admission to commit of this node's clients' txs.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        if gauges is not None:
+            r.register(_StateGauges(gauges))
 
-    def render(self, gauges: dict[str, tuple[str, float]]) -> str:
-        """The exposition text; ``gauges`` maps name to (help, value)."""
-        lines: list[str] = []
+    def exposition(self) -> bytes:
+        """The text exposition of every metric of this node (``CONTENT_TYPE``)."""
+        return generate_latest(self.registry)
 
-        def metric(name: str, kind: str, help_text: str, value: float) -> None:
-            lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"])
-
-        for name, (help_text, value) in gauges.items():
-            metric(name, "gauge", help_text, value)
-        counters = {
-            "provledger_committed_transactions_total": (
-                "Transactions in blocks this node stored.",
-                self.committed_transactions,
-            ),
-            "provledger_committed_blocks_total": (
-                "Blocks this node stored.",
-                self.committed_blocks,
-            ),
-            "provledger_refused_transactions_total": (
-                "Transactions refused at admission.",
-                self.refused_transactions,
-            ),
-            "provledger_synced_blocks_total": (
-                "Blocks stored by catch-up from peers.",
-                self.synced_blocks,
-            ),
-            "provledger_refused_sync_blocks_total": (
-                "Blocks served by peers that failed verification.",
-                self.refused_sync_blocks,
-            ),
-            "provledger_dropped_messages_total": (
-                "Consensus messages dropped because the event queue was full.",
-                self.dropped_messages,
-            ),
-            "provledger_evidence_total": (
-                "Equivocations caught (two conflicting signed votes).",
-                self.evidence,
-            ),
-        }
-        for name, (help_text, value) in counters.items():
-            metric(name, "counter", help_text, value)
-        name = "provledger_commit_latency_seconds"
-        lines.append(f"# HELP {name} Seconds from admission to commit of this node's clients' txs.")
-        lines.append(f"# TYPE {name} histogram")
-        lines.extend(self.commit_latency.lines(name))
-        return "\n".join(lines) + "\n"
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """The current value of sample ``name`` (e.g. ``provledger_evidence_total``);
+        0 when it has none."""
+        found = self.registry.get_sample_value(name, labels or {})
+        return 0.0 if found is None else found

@@ -1,35 +1,72 @@
-"""The FastAPI application of one node, and running it under uvicorn.
+"""The FastAPI application of one node.
 
 Promise: the node's tasks start with the application and stop with it (SIGTERM or
 SIGINT stop gracefully: the consensus task is cancelled between events, the store and
-vote log are closed).
+vote log are closed). Routes reach the node only through ``nodes.server.deps``; the
+OpenAPI document is generated from the models in ``nodes.server.models``.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from nodes.config import NodeConfig
-from nodes.runtime.node import Node
-from nodes.server import problems
-from nodes.server.client_api import client_router
-from nodes.server.evidence_api import evidence_router
+from nodes.server import client_api, evidence_api, peer_api, problems, trace_api
+from nodes.server.deps import (
+    ChainIdDep,
+    MempoolDep,
+    MetricsDep,
+    NameDep,
+    NodeApi,
+    PeersDep,
+    StoreDep,
+)
 from nodes.server.limits import BodyLimit
-from nodes.server.peer_api import peer_router
-from nodes.server.trace_api import trace_router
+from nodes.server.models.documented import add_schemas, drop_default_validation
+from nodes.server.models.state import Health
 
 VERSION = "0.1.0"
 
 
-def create_app(node: Node) -> FastAPI:
+class NodeApp(FastAPI):
+    """A FastAPI application whose document also holds the request models of bodies
+    the routes read as bytes, and states validation failures as the 400 they are."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = drop_default_validation(add_schemas(super().openapi()))
+        return self.openapi_schema
+
+
+operations = APIRouter(tags=["operations"])
+
+
+@operations.get("/health", response_model=Health, summary="Liveness and where the node stands")
+def health(
+    name: NameDep, chain_id: ChainIdDep, store: StoreDep, peers: PeersDep, mempool: MempoolDep
+) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "name": name,
+        "chain_id": chain_id,
+        "height": store.height(),
+        "peers_up": sum(1 for p in peers if p.up),
+        "peers": len(peers),
+        "mempool": len(mempool),
+    }
+
+
+@operations.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+def metrics(metrics: MetricsDep) -> Response:
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(node: NodeApi) -> FastAPI:
     """The application serving ``node``."""
 
     @asynccontextmanager
@@ -40,61 +77,22 @@ def create_app(node: Node) -> FastAPI:
         finally:
             await node.stop()
 
-    app = FastAPI(
+    app = NodeApp(
         title=f"provledger node {node.name}",
         version=VERSION,
         description="Client API (/v1), peer API (/peer), /health and /metrics of one "
         "provledger validator node. Errors are RFC 9457 problem details.",
         lifespan=lifespan,
     )
-    problems.install(app)
-    app.include_router(client_router(node))
-    app.include_router(evidence_router(node))
-    app.include_router(peer_router(node))
-    app.include_router(trace_router(node))
-
-    @app.get("/health", tags=["operations"], summary="Liveness and where the node stands")
-    def health() -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "name": node.name,
-            "chain_id": node.chain_id,
-            "height": node.store.height(),
-            "peers_up": sum(1 for p in node.peers if p.up),
-            "peers": len(node.peers),
-            "mempool": len(node.mempool),
-        }
-
-    @app.get(
-        "/metrics",
-        tags=["operations"],
-        summary="Prometheus metrics",
-        response_class=PlainTextResponse,
+    app.state.node = node
+    problems.install(app, on_damage=node.metrics.corrupt_rows.inc)
+    app.include_router(client_api.router)
+    app.include_router(evidence_api.router)
+    app.include_router(peer_api.router)
+    app.include_router(trace_api.router)
+    app.include_router(operations)
+    limits = node.config.limits
+    app.add_middleware(
+        BodyLimit, max_bytes=limits.max_body_bytes, read_seconds=limits.body_read_seconds
     )
-    def metrics() -> PlainTextResponse:
-        text = node.metrics.render(node.gauges())
-        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
-
-    app.add_middleware(BodyLimit, max_bytes=node.config.limits.max_body_bytes)
     return app
-
-
-def serve(config: NodeConfig) -> None:
-    """Run the node of ``config`` until stopped (blocks)."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    if os.environ.get("PROVLEDGER_DEBUG"):
-        logging.getLogger("provledger").setLevel(logging.DEBUG)
-    node = Node(config)
-    app = create_app(node)
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )

@@ -1,184 +1,267 @@
 """The client API (``/v1``): submit transactions, follow their status, read blocks,
 the head with its checkpoint, receipts, consistency proofs, contract state and
-history, evidence anchors by digest, and equivocation evidence."""
+history, evidence anchors by digest, and equivocation evidence.
+
+Transaction bodies are read as bytes and judged by the mempool with the ledger's own
+decoders (one refusal per item, with its kind); their models describe them in the
+OpenAPI document. Large answers (blocks) are sent as built, described by their models.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from contracts.evidence import lookup_digest
-from ledger.canonical import check_hex
-from ledger.errors import NotFoundError, ValidationError
+from ledger.errors import NotFoundError
+from ledger.store.store import Store
 from nodes.mempool import Refused
 from nodes.runtime.apply import StoreView
-from nodes.runtime.node import Node
 from nodes.server.bodies import items_of, json_body
-from nodes.server.problems import Problem, refused_problem
+from nodes.server.deps import (
+    ConsensusDep,
+    EvidenceDep,
+    LimitsDep,
+    StoreDep,
+    SubmitterDep,
+    TxTrackerDep,
+)
+from nodes.server.models.blocks import (
+    BlockItem,
+    BlockTxIds,
+    ConsistencyProof,
+    Head,
+    Receipt,
+)
+from nodes.server.models.documented import json_request
+from nodes.server.models.fields import HASH_PATTERN, MAX_INT
+from nodes.server.models.state import (
+    AnchorFound,
+    ConsensusState,
+    History,
+    Misbehaviour,
+    StateValue,
+)
+from nodes.server.models.transactions import (
+    BatchAnswer,
+    SignedTransaction,
+    Submitted,
+    TransactionBatch,
+    TxStatus,
+)
+from nodes.server.problems import Problem, problem_responses, refused_problem
 
-MAX_INT = 2**53 - 1  # heights and sizes beyond this cannot exist (and overflow SQLite)
-TX_ID = Path(description="transaction id: 64 lowercase hex characters", pattern="^[0-9a-f]{64}$")
-SIGNED_TX_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["tx", "signature"],
-    "properties": {
-        "tx": {
-            "type": "object",
-            "required": ["chain_id", "contract", "action", "args", "sender", "nonce", "created_at"],
-        },
-        "signature": {"type": "string", "description": "hex Ed25519 signature"},
-    },
-}
+TxIdPath = Annotated[
+    str, Path(description="transaction id: 64 lowercase hex characters", pattern=HASH_PATTERN)
+]
+HeightPath = Annotated[int, Path(ge=1, le=MAX_INT, description="a block height")]
+SUBMIT_ERRORS = problem_responses(400, 403, 408, 409, 413, 415, 422, 503)
 
-SIGNED_TX_BODY = {"schema": SIGNED_TX_SCHEMA}
-
-
-def client_router(node: Node) -> APIRouter:
-    """Routes of the client API bound to ``node``."""
-    r = APIRouter(prefix="/v1", tags=["client"])
-
-    @r.post(
-        "/transactions",
-        status_code=202,
-        summary="Submit one signed transaction",
-        openapi_extra={"requestBody": {"content": {"application/json": SIGNED_TX_BODY}}},
-        responses={202: {"description": "admitted to the mempool"}},
-    )
-    async def submit_one(request: Request) -> dict[str, Any]:
-        _, obj = await json_body(request)
-        (result,) = await node.submit([obj])
-        if isinstance(result, Refused):
-            raise result
-        return {"tx_id": result, "status": "pending"}
-
-    @r.post(
-        "/transactions/batch",
-        summary="Submit a batch of signed transactions",
-        description='Body: {"transactions": [signed transaction, ...]}. Each is judged on '
-        "its own; the answer lists, in order, its tx_id or a problem object.",
-    )
-    async def submit_batch(request: Request) -> dict[str, Any]:
-        _, obj = await json_body(request)
-        items = items_of(obj, "transactions", node.config.limits.max_batch)
-        results = await node.submit(items)
-        out = [
-            {"problem": refused_problem(x)} if isinstance(x, Refused) else {"tx_id": x}
-            for x in results
-        ]
-        refused = sum(1 for x in results if isinstance(x, Refused))
-        return {"admitted": len(results) - refused, "refused": refused, "results": out}
-
-    @r.get("/transactions/{tx_id}", summary="Status of a transaction")
-    async def tx_status(
-        tx_id: str = TX_ID,
-        wait: float = Query(0, ge=0, le=60, description="seconds to wait for commit"),
-    ) -> dict[str, Any]:
-        if wait:
-            return await node.wait_committed(tx_id, wait)
-        return node.status(tx_id)
-
-    @r.get("/head", summary="The latest block header with its cosigned checkpoint")
-    def head() -> dict[str, Any]:
-        header = node.store.head()
-        if header is None:
-            return {"height": 0, "block_hash": None, "log_size": 0, "header": None}
-        return {
-            "height": header.height,
-            "block_hash": header.block_hash,
-            "log_size": header.log_size,
-            "header": header.to_dict(),
-            "checkpoint": node.store.checkpoint(header.height),
-        }
-
-    @r.get("/blocks/{height}", summary="A block with its certificate and checkpoint")
-    def block(height: int = Path(ge=1, le=MAX_INT)) -> dict[str, Any]:
-        return block_item(node, height)
-
-    @r.get("/blocks/{height}/tx-ids", summary="Ids of the transactions of a block")
-    def block_tx_ids(height: int = Path(ge=1, le=MAX_INT)) -> dict[str, Any]:
-        header = node.store.header(height)
-        return {
-            "height": height,
-            "block_hash": header.block_hash,
-            "tx_ids": node.store.tx_ids_at(height),
-        }
-
-    @r.get("/receipts/{tx_id}", summary="Offline-verifiable receipt of a committed tx")
-    def receipt(tx_id: str = TX_ID) -> dict[str, Any]:
-        return node.store.receipt(tx_id)
-
-    @r.get("/proofs/consistency", summary="RFC 9162 consistency proof between two sizes")
-    def consistency(
-        first: int = Query(ge=1, le=MAX_INT, description="the older log size"),
-        second: int | None = Query(
-            None, ge=1, le=MAX_INT, description="the newer size (default: now)"
-        ),
-    ) -> dict[str, Any]:
-        size = second if second is not None else node.store.log_size()
-        if first > size or size > node.store.log_size():
-            raise Problem(
-                400,
-                "invalid request",
-                f"need 1 <= first <= second <= {node.store.log_size()} (the log size)",
-            )
-        proof = node.store.consistency_proof(first, size)
-        return {
-            "first": first,
-            "second": size,
-            "first_root": node.store.root(first).hex(),
-            "second_root": node.store.root(size).hex(),
-            "proof": [h.hex() for h in proof],
-        }
-
-    @r.get("/state/{contract}/{key:path}", summary="Current contract state under a key")
-    def state(contract: str, key: str) -> dict[str, Any]:
-        value = node.store.state(contract, key)
-        if value is None:
-            raise NotFoundError(f"no state under {contract}/{key}")
-        return {"contract": contract, "key": key, "value": value}
-
-    @r.get("/history/{contract}/{key:path}", summary="Every write under a key, oldest first")
-    def history(contract: str, key: str) -> dict[str, Any]:
-        writes = node.store.history(contract, key)
-        return {
-            "contract": contract,
-            "key": key,
-            "writes": [{"height": h, "log_index": i, "value": v} for h, i, v in writes],
-        }
-
-    @r.get("/evidence/{sha256}", summary="The anchor of a document digest, with its receipt")
-    def evidence(sha256: str = Path(pattern="^[0-9a-f]{64}$")) -> dict[str, Any]:
-        try:
-            check_hex(sha256, "sha256", 32)
-        except ValidationError as exc:
-            raise Problem(400, "invalid request", str(exc)) from exc
-        record = lookup_digest(StoreView(node.store), sha256)
-        if record is None:
-            raise NotFoundError(f"no document with SHA-256 {sha256[:16]}… is anchored")
-        return {"anchor": record, "receipt": node.store.receipt(record["tx_id"])}
-
-    @r.get("/misbehaviour", summary="Equivocations this node caught (verifiable evidence)")
-    def misbehaviour() -> dict[str, Any]:
-        return {"evidence": [e.to_dict() for e in node.evidence]}
-
-    @r.get("/consensus", summary="Where consensus stands on this node")
-    def consensus() -> dict[str, Any]:
-        m = node.machine
-        return {
-            "height": m.height if m else None,
-            "round": m.round if m else None,
-            "step": (["propose", "prevote", "precommit"][m.step] if m else None),
-            "locked_round": m.locked_round if m else None,
-        }
-
-    return r
+router = APIRouter(prefix="/v1", tags=["client"])
 
 
-def block_item(node: Node, height: int) -> dict[str, Any]:
+@router.post(
+    "/transactions",
+    status_code=202,
+    response_model=Submitted,
+    summary="Submit one signed transaction",
+    openapi_extra=json_request(SignedTransaction),
+    responses={202: {"description": "admitted to the mempool"}, **SUBMIT_ERRORS},
+)
+async def submit_one(request: Request, submit: SubmitterDep) -> dict[str, Any]:
+    _, obj = await json_body(request)
+    (result,) = await submit([obj])
+    if isinstance(result, Refused):
+        raise result
+    return {"tx_id": result, "status": "pending"}
+
+
+@router.post(
+    "/transactions/batch",
+    response_model=BatchAnswer,
+    summary="Submit a batch of signed transactions",
+    description="Each is judged on its own; the answer lists, in order, its tx_id or a "
+    "problem object (with the status it would have had alone).",
+    openapi_extra=json_request(TransactionBatch),
+    responses=problem_responses(400, 408, 413, 415),
+)
+async def submit_batch(request: Request, submit: SubmitterDep, limits: LimitsDep) -> JSONResponse:
+    _, obj = await json_body(request)
+    items = items_of(obj, "transactions", limits.max_batch)
+    results = await submit(items)
+    out = [
+        {"problem": refused_problem(x)} if isinstance(x, Refused) else {"tx_id": x} for x in results
+    ]
+    refused = sum(1 for x in results if isinstance(x, Refused))
+    return JSONResponse({"admitted": len(results) - refused, "refused": refused, "results": out})
+
+
+@router.get(
+    "/transactions/{tx_id}",
+    response_model=TxStatus,
+    response_model_exclude_unset=True,
+    summary="Status of a transaction",
+    responses=problem_responses(400, 404),
+)
+async def tx_status(
+    tx_id: TxIdPath,
+    tracker: TxTrackerDep,
+    wait: Annotated[float, Query(ge=0, le=60, description="seconds to wait for commit")] = 0,
+) -> dict[str, Any]:
+    if wait:
+        return await tracker.wait_committed(tx_id, wait)
+    return tracker.status(tx_id)
+
+
+@router.get(
+    "/head",
+    response_model=Head,
+    response_model_exclude_unset=True,
+    summary="The latest block header with its cosigned checkpoint",
+)
+def head(store: StoreDep) -> dict[str, Any]:
+    header = store.head()
+    if header is None:
+        return {"height": 0, "block_hash": None, "log_size": 0, "header": None}
+    return {
+        "height": header.height,
+        "block_hash": header.block_hash,
+        "log_size": header.log_size,
+        "header": header.to_dict(),
+        "checkpoint": store.checkpoint(header.height),
+    }
+
+
+@router.get(
+    "/blocks/{height}",
+    response_model=BlockItem,
+    summary="A block with its certificate and checkpoint",
+    responses=problem_responses(400, 404),
+)
+def block(height: HeightPath, store: StoreDep) -> JSONResponse:
+    return JSONResponse(block_item(store, height))
+
+
+@router.get(
+    "/blocks/{height}/tx-ids",
+    response_model=BlockTxIds,
+    summary="Ids of the transactions of a block",
+    responses=problem_responses(400, 404),
+)
+def block_tx_ids(height: HeightPath, store: StoreDep) -> dict[str, Any]:
+    header = store.header(height)
+    return {"height": height, "block_hash": header.block_hash, "tx_ids": store.tx_ids_at(height)}
+
+
+@router.get(
+    "/receipts/{tx_id}",
+    response_model=Receipt,
+    summary="Offline-verifiable receipt of a committed tx",
+    responses=problem_responses(400, 404),
+)
+def receipt(tx_id: TxIdPath, store: StoreDep) -> dict[str, Any]:
+    return store.receipt(tx_id)
+
+
+@router.get(
+    "/proofs/consistency",
+    response_model=ConsistencyProof,
+    summary="RFC 9162 consistency proof between two sizes",
+    responses=problem_responses(400),
+)
+def consistency(
+    store: StoreDep,
+    first: Annotated[int, Query(ge=1, le=MAX_INT, description="the older log size")],
+    second: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="the newer size (default: now)")
+    ] = None,
+) -> dict[str, Any]:
+    log_size = store.log_size()
+    size = second if second is not None else log_size
+    if first > size or size > log_size:
+        raise Problem(
+            400, "invalid request", f"need 1 <= first <= second <= {log_size} (the log size)"
+        )
+    proof = store.consistency_proof(first, size)
+    return {
+        "first": first,
+        "second": size,
+        "first_root": store.root(first).hex(),
+        "second_root": store.root(size).hex(),
+        "proof": [h.hex() for h in proof],
+    }
+
+
+@router.get(
+    "/state/{contract}/{key:path}",
+    response_model=StateValue,
+    summary="Current contract state under a key",
+    responses=problem_responses(404),
+)
+def state(contract: str, key: str, store: StoreDep) -> dict[str, Any]:
+    value = store.state(contract, key)
+    if value is None:
+        raise NotFoundError(f"no state under {contract}/{key}")
+    return {"contract": contract, "key": key, "value": value}
+
+
+@router.get(
+    "/history/{contract}/{key:path}",
+    response_model=History,
+    summary="Every write under a key, oldest first",
+)
+def history(contract: str, key: str, store: StoreDep) -> dict[str, Any]:
+    writes = store.history(contract, key)
+    return {
+        "contract": contract,
+        "key": key,
+        "writes": [{"height": h, "log_index": i, "value": v} for h, i, v in writes],
+    }
+
+
+@router.get(
+    "/evidence/{sha256}",
+    response_model=AnchorFound,
+    summary="The anchor of a document digest, with its receipt",
+    responses=problem_responses(400, 404),
+)
+def evidence(
+    sha256: Annotated[str, Path(pattern=HASH_PATTERN, description="SHA-256 of the document")],
+    store: StoreDep,
+) -> dict[str, Any]:
+    record = lookup_digest(StoreView(store), sha256)
+    if record is None:
+        raise NotFoundError(f"no document with SHA-256 {sha256[:16]}… is anchored")
+    return {"anchor": record, "receipt": store.receipt(record["tx_id"])}
+
+
+@router.get(
+    "/misbehaviour",
+    response_model=Misbehaviour,
+    summary="Equivocations this node caught (verifiable evidence)",
+)
+async def misbehaviour(evidence: EvidenceDep) -> dict[str, Any]:
+    return {"evidence": [e.to_dict() for e in evidence]}
+
+
+@router.get(
+    "/consensus", response_model=ConsensusState, summary="Where consensus stands on this node"
+)
+async def consensus(view: ConsensusDep) -> dict[str, Any]:
+    return {
+        "height": view.height,
+        "round": view.round,
+        "step": view.step,
+        "locked_round": view.locked_round,
+    }
+
+
+def block_item(store: Store, height: int) -> dict[str, Any]:
     """Block ``height`` with its certificate and checkpoint (also what catch-up serves)."""
     return {
-        "block": node.store.block(height).to_dict(),
-        "certificate": node.store.certificate(height).to_dict(),
-        "checkpoint": node.store.checkpoint(height),
+        "block": store.block(height).to_dict(),
+        "certificate": store.certificate(height).to_dict(),
+        "checkpoint": store.checkpoint(height),
     }

@@ -1,100 +1,163 @@
 """The peer API (``/peer``): consensus messages, relayed transactions, block sync.
 
 POSTs must be signed by a validator of this chain's genesis (see
-``nodes.peer.envelope``); anything else is refused 403 and logged.
+``nodes.peer.envelope``); anything else is refused 403 and logged. Bodies are read as
+bytes (the envelope signs them) and decoded with the wire format's own decoders; their
+models describe them in the OpenAPI document.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from ledger.errors import LedgerError, SignatureError
+from ledger.quorum import ValidatorSet
+from nodes.mempool import Mempool
 from nodes.peer.envelope import check_request
 from nodes.peer.wire import ProposalMessage, VoteMessage, decode, verify_proposal
-from nodes.runtime.node import Node
 from nodes.server.bodies import items_of, json_body
-from nodes.server.client_api import MAX_INT, block_item
-from nodes.server.problems import Problem
+from nodes.server.client_api import block_item
+from nodes.server.deps import (
+    ChainIdDep,
+    LimitsDep,
+    NodeDep,
+    ReceiverDep,
+    StoreDep,
+    SubmitterDep,
+    ValidatorsDep,
+)
+from nodes.server.models.blocks import SyncPage
+from nodes.server.models.documented import json_request
+from nodes.server.models.fields import MAX_INT
+from nodes.server.models.peer import (
+    MAX_MESSAGES,
+    Accepted,
+    ConsensusMessages,
+    RelayAdmitted,
+    RelayedTransactions,
+)
+from nodes.server.problems import Problem, problem_responses
 
 log = logging.getLogger("provledger.peer")
-MAX_MESSAGES = 4_096
 MAX_SYNC_PAGE = 50
 SYNC_PAGE_TXS = 8_000  # a page stops after the block that reaches this many transactions
+POST_ERRORS = problem_responses(400, 403, 408, 413, 415)
 
 
-def peer_router(node: Node) -> APIRouter:
-    """Routes of the peer API bound to ``node``."""
-    r = APIRouter(prefix="/peer", tags=["peer"])
+class PeerContext(Protocol):
+    """What judging a peer's consensus messages needs."""
 
-    async def authenticated(request: Request) -> tuple[str, Any]:
-        raw, obj = await json_body(request)
-        try:
-            sender = check_request(
-                {k.lower(): v for k, v in request.headers.items()},
-                node.validators,
-                node.chain_id,
-                request.url.path,
-                raw,
-            )
-        except SignatureError as exc:
-            log.warning("refused peer request to %s: %s", request.url.path, exc)
-            raise Problem(403, "not a validator", str(exc)) from exc
-        return sender, obj
-
-    @r.post("/consensus", summary="Consensus messages from a validator")
-    async def consensus(request: Request) -> dict[str, Any]:
-        sender, obj = await authenticated(request)
-        items = items_of(obj, "messages", MAX_MESSAGES)
-        messages = await asyncio.to_thread(_decode_all, items, node, sender)
-        for message in messages:
-            node.receive(message, sender)
-        return {"accepted": len(messages)}
-
-    @r.post("/transactions", summary="Transactions relayed by a validator")
-    async def transactions(request: Request) -> dict[str, Any]:
-        _, obj = await authenticated(request)
-        items = items_of(obj, "transactions", node.config.limits.max_batch)
-        results = await node.submit(items, relay=False)
-        return {"admitted": sum(1 for x in results if isinstance(x, str))}
-
-    @r.get("/blocks", summary="Blocks with certificates and checkpoints, for catch-up")
-    def blocks(
-        start: int = Query(alias="from", ge=1, le=MAX_INT),
-        limit: int = Query(20, ge=1, le=MAX_SYNC_PAGE),
-    ) -> dict[str, Any]:
-        top = min(node.store.height(), start + limit - 1)
-        blocks, txs = [], 0
-        for h in range(start, top + 1):  # at least one block; then about SYNC_PAGE_TXS
-            item = block_item(node, h)
-            txs += len(item["block"]["transactions"])
-            blocks.append(item)
-            if txs >= SYNC_PAGE_TXS:
-                break
-        return {"blocks": blocks}
-
-    return r
+    @property
+    def chain_id(self) -> str: ...
+    @property
+    def validators(self) -> ValidatorSet: ...
+    @property
+    def mempool(self) -> Mempool: ...
 
 
-def _decode_all(items: list[Any], node: Node, sender: str) -> list[Any]:
+async def _context(node: NodeDep) -> PeerContext:
+    return node
+
+
+async def signed_body(
+    request: Request, validators: ValidatorsDep, chain_id: ChainIdDep
+) -> tuple[str, Any]:
+    """The key id of the validator that signed the request, and its decoded JSON body;
+    ``Problem`` 403 if no validator of this chain signed it for this path."""
+    raw, obj = await json_body(request)
+    try:
+        sender = check_request(
+            {k.lower(): v for k, v in request.headers.items()},
+            validators,
+            chain_id,
+            request.url.path,
+            raw,
+        )
+    except SignatureError as exc:
+        log.warning("refused peer request to %s: %s", request.url.path, exc)
+        raise Problem(403, "not a validator", str(exc)) from exc
+    return sender, obj
+
+
+SignedBody = Annotated[tuple[str, Any], Depends(signed_body)]
+ContextDep = Annotated[PeerContext, Depends(_context)]
+
+router = APIRouter(prefix="/peer", tags=["peer"])
+
+
+@router.post(
+    "/consensus",
+    response_model=Accepted,
+    summary="Consensus messages from a validator",
+    openapi_extra=json_request(ConsensusMessages),
+    responses=POST_ERRORS,
+)
+async def consensus(signed: SignedBody, context: ContextDep, receive: ReceiverDep) -> JSONResponse:
+    sender, obj = signed
+    items = items_of(obj, "messages", MAX_MESSAGES)
+    messages = await asyncio.to_thread(_decode_all, items, context, sender)
+    for message in messages:
+        receive(message, sender)
+    return JSONResponse({"accepted": len(messages)})
+
+
+@router.post(
+    "/transactions",
+    response_model=RelayAdmitted,
+    summary="Transactions relayed by a validator",
+    openapi_extra=json_request(RelayedTransactions),
+    responses=POST_ERRORS,
+)
+async def transactions(signed: SignedBody, submit: SubmitterDep, limits: LimitsDep) -> JSONResponse:
+    _, obj = signed
+    items = items_of(obj, "transactions", limits.max_batch)
+    results = await submit(items, relay=False)
+    return JSONResponse({"admitted": sum(1 for x in results if isinstance(x, str))})
+
+
+@router.get(
+    "/blocks",
+    response_model=SyncPage,
+    summary="Blocks with certificates and checkpoints, for catch-up",
+    responses=problem_responses(400),
+)
+def blocks(
+    store: StoreDep,
+    start: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    limit: Annotated[int, Query(ge=1, le=MAX_SYNC_PAGE)] = 20,
+) -> JSONResponse:
+    top = min(store.height(), start + limit - 1)
+    page, txs = [], 0
+    for h in range(start, top + 1):  # at least one block; then about SYNC_PAGE_TXS
+        item = block_item(store, h)
+        txs += len(item["block"]["transactions"])
+        page.append(item)
+        if txs >= SYNC_PAGE_TXS:
+            break
+    return JSONResponse({"blocks": page})
+
+
+def _decode_all(items: list[Any], context: PeerContext, sender: str) -> list[Any]:
     """Decode and authenticate messages; a bad one is refused with the reason."""
     out = []
     for i, item in enumerate(items):
         try:
-            message = decode(item, node.mempool.get)
+            message = decode(item, context.mempool.get)
             if isinstance(message, VoteMessage):
-                if message.vote.chain_id != node.chain_id:
+                if message.vote.chain_id != context.chain_id:
                     raise LedgerError("vote is for another chain")
-                message.vote.verify(node.validators)
+                message.vote.verify(context.validators)
             elif isinstance(message, ProposalMessage):
-                if message.proposal.value.header.chain_id != node.chain_id:
+                if message.proposal.value.header.chain_id != context.chain_id:
                     raise LedgerError("proposal is for another chain")
-                verify_proposal(node.validators, node.chain_id, message)
+                verify_proposal(context.validators, context.chain_id, message)
         except LedgerError as exc:
-            name = node.validators.names.get(sender, sender[:16])
+            name = context.validators.names.get(sender, sender[:16])
             log.warning("refused message %d from %s: %s", i, name, exc)
             raise Problem(
                 403 if isinstance(exc, SignatureError) else 400,

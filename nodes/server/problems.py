@@ -7,6 +7,7 @@ Promise: every error a node answers is a JSON object with ``type``, ``title``,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,8 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
-from ledger.errors import LedgerError, NotFoundError, SignatureError, ValidationError
+from ledger.errors import (
+    CorruptionError,
+    LedgerError,
+    NotFoundError,
+    SignatureError,
+    ValidationError,
+)
 from nodes.mempool import Refused
 from nodes.refusals import RefusalKind
 
@@ -40,12 +48,13 @@ _STATUS_TEXT = {
     400: "malformed or invalid request",
     403: "not signed by a member or validator, or not permitted",
     404: "no such object",
-    405: "method not allowed",
+    405: "method not allowed (the Allow header lists the methods the path takes)",
+    408: "the request body did not arrive in time",
     409: "already pending or committed",
     413: "request too large",
     415: "body is not application/json",
     422: "well-formed but refused",
-    500: "internal error (the node's log has it)",
+    500: "internal error or a damaged store (the node's log has it)",
     503: "temporarily unable (mempool full, node not ready)",
 }
 
@@ -88,11 +97,17 @@ def problem_body(
 
 
 def problem_response(
-    status: int, title: str, detail: str, instance: str | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    """The problem-details response."""
+    """The problem-details response (with ``headers`` when given)."""
     body = problem_body(status, title, detail, instance, **extra)
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 REFUSAL_STATUS: dict[RefusalKind, int] = {
@@ -122,8 +137,58 @@ _LEDGER_ERRORS: tuple[tuple[type[LedgerError], int, str], ...] = (
 )
 
 
-def install(app: FastAPI) -> None:
-    """Answer every error of ``app`` as problem details."""
+HTTP_TITLES = {
+    404: "not found",
+    405: "method not allowed",
+    408: "request timeout",
+    413: "request too large",
+    415: "unsupported media type",
+    500: "internal error",
+}
+"""Titles of the problems the HTTP layer itself answers."""
+
+DAMAGED_STATUS = 500
+DAMAGED_TITLE = "store damaged"
+
+
+def damaged_detail(exc: CorruptionError) -> str:
+    """What a client is told when a stored row failed its check: what failed, that it
+    is not served, and that the operator must run ``provledger audit``."""
+    detail = f"not served: {exc}"
+    if "provledger audit" not in detail:
+        detail += "; the store is damaged: the operator must run `provledger audit` on it"
+    return detail + " (another node may serve it)"
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods for which some route of the application takes the path of
+    ``request`` (asked of the routes themselves, however they are nested)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
+def install(app: FastAPI, on_damage: Callable[[], None] | None = None) -> None:
+    """Answer every error of ``app`` as problem details; a damaged stored row
+    (``CorruptionError``) is answered 500 "store damaged", counted by calling
+    ``on_damage``, and logged once per distinct failure (the first thousand)."""
+    logged: set[str] = set()
+
+    @app.exception_handler(CorruptionError)
+    async def _damaged(request: Request, exc: CorruptionError) -> JSONResponse:
+        if on_damage is not None:
+            on_damage()
+        if str(exc) not in logged and len(logged) < 1000:
+            logged.add(str(exc))
+            log.error("store damaged (run `provledger audit`): %s", exc)
+        detail = damaged_detail(exc)
+        return problem_response(DAMAGED_STATUS, DAMAGED_TITLE, detail, request.url.path)
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -148,10 +213,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        titles = {404: "not found", 405: "method not allowed"}
-        title = titles.get(exc.status_code, "error")
+        title = HTTP_TITLES.get(exc.status_code, "error")
         detail = str(exc.detail) if exc.status_code != 404 else f"no route {request.url.path}"
-        return problem_response(exc.status_code, title, detail, request.url.path)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allow = ", ".join(allowed_methods(request))
+            detail = f"{request.method} is not allowed on {request.url.path}; use {allow}"
+        return problem_response(
+            exc.status_code, title, detail, request.url.path, headers=headers or None
+        )
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

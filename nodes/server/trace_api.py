@@ -27,8 +27,9 @@ from contracts.traceability.queries import (
     upstream,
 )
 from nodes.runtime.apply import StoreView
-from nodes.runtime.node import Node
-from nodes.server.problems import Problem
+from nodes.server.deps import StoreDep
+from nodes.server.models.trace import TraceAnswer
+from nodes.server.problems import Problem, problem_responses
 
 VIEWS = ("upstream", "downstream", "recall-impact", "lineage")
 
@@ -62,22 +63,21 @@ def answer(view: StateView, product_id: str, name: str | None) -> dict[str, Any]
     return lineage(view, product_id)
 
 
-def trace_router(node: Node) -> APIRouter:
-    """Routes of the traceability API bound to ``node``."""
-    r = APIRouter(prefix="/v1/trace", tags=["traceability"])
+router = APIRouter(prefix="/v1/trace", tags=["traceability"])
 
-    @r.get(
-        "/products/{tail:path}",
-        summary="A product and its verified history, or one view of its graph",
-        description="`/v1/trace/products/{id}`: the product record and its events oldest "
-        "first, each hash-checked and linked (every event carries the `tx_id` whose receipt "
-        "`/v1/receipts/{tx_id}` serves). Append `/upstream` (every input, transitively), "
-        "`/downstream` (every output and packed product, transitively), `/recall-impact` "
-        "(the product and its downstream with statuses) or `/lineage` (the product, "
-        "upstream and downstream records with all their events, for exporters).",
-    )
-    def products(tail: str) -> dict[str, Any]:
-        product_id, name = split_path(tail)
-        return answer(StoreView(node.store), product_id, name)
 
-    return r
+@router.get(
+    "/products/{tail:path}",
+    response_model=TraceAnswer,
+    summary="A product and its verified history, or one view of its graph",
+    description="`/v1/trace/products/{id}`: the product record and its events oldest "
+    "first, each hash-checked and linked (every event carries the `tx_id` whose receipt "
+    "`/v1/receipts/{tx_id}` serves). Append `/upstream` (every input, transitively), "
+    "`/downstream` (every output and packed product, transitively), `/recall-impact` "
+    "(the product and its downstream with statuses) or `/lineage` (the product, "
+    "upstream and downstream records with all their events, for exporters).",
+    responses=problem_responses(400, 404, 422),
+)
+def products(tail: str, store: StoreDep) -> dict[str, Any]:
+    product_id, name = split_path(tail)
+    return answer(StoreView(store), product_id, name)

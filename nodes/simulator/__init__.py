@@ -1,7 +1,7 @@
-"""A deterministic simulator for the consensus machine.
+"""A deterministic simulator for the consensus driver.
 
-Seeded and in virtual time, it runs ``n`` validators (each the very ``Machine`` a node
-runs) over a network that delays, loses, duplicates and reorders messages until a heal
+Seeded and in virtual time, it runs ``n`` validators (each the very consensus ``Driver`` a
+node runs) over a network that delays, loses, duplicates and reorders messages until a heal
 time, with partitions that heal, crashes with restart from the validator's disk, and an
 optional equivocating validator; then checks agreement, validity, one vote per step,
 evidence and progress on the result.

@@ -1,4 +1,4 @@
-"""An equivocating validator: it follows the protocol's timing with its own ``Machine``
+"""An equivocating validator: it follows the protocol's timing with its own ``Driver``
 but tells different peers different things.
 
 Promises:
@@ -85,13 +85,17 @@ class Equivocator(Node):
         if first and second and self.rng.random() < DOUBLE:
             self.ctx.net.send(self.index, self.rng.choice(first), other)
 
-    def resend(self, own: Sequence[Proposal | Vote]) -> None:
-        """Re-send each peer what it was first told; relay nothing."""
+    def resend(self, messages: Sequence[Proposal | Vote]) -> None:
+        """Re-send each peer what it was first told of our own messages; relay nothing."""
         net = self.ctx.net
-        for msg in own:
+        for msg in messages:
             if isinstance(msg, Vote):
+                if msg.validator != self.me:
+                    continue
                 key: tuple[object, ...] = ("vote", msg.height, msg.round, msg.type)
             else:
+                if msg.proposer != self.me:
+                    continue
                 key = ("proposal", msg.height, msg.round)
             for j in self.peers:
                 net.send(self.index, j, self._told.get((j, *key), msg))

@@ -10,21 +10,14 @@ Promises:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from ledger.model.vote import Vote, VoteType
+from ledger.model.vote import VoteType
 from nodes.consensus.machine import Params
+from nodes.consensus.ready import Decision
 
-
-@dataclass(frozen=True)
-class Decided:
-    """A decided value with the precommits that certify it."""
-
-    height: int
-    round: int
-    value_id: str
-    value: Any
-    precommits: tuple[Vote, ...]
+Decided = Decision
+"""A decided value with the precommits that certify it: what the driver's ``Ready`` hands
+over, kept as it is."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +41,7 @@ SYNC_BATCH = 64
 def certifies(decided: Decided, params: Params, chain_id: str) -> bool:
     """Whether ``decided`` carries a quorum of precommits for its value and height."""
     signers: set[str] = set()
-    for v in decided.precommits:
+    for v in (signed.vote for signed in decided.precommits):
         if (
             v.type is not VoteType.PRECOMMIT
             or v.chain_id != chain_id

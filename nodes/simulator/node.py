@@ -1,45 +1,52 @@
-"""A simulated correct validator: the consensus ``Machine``, its disk, and the runtime
-that performs the machine's actions over the simulated network.
+"""A simulated correct validator: the consensus ``Driver`` (the very class a node
+runs), its disk, and the runtime that performs the driver's ``Ready`` records over the
+simulated network.
 
 Promises:
-- Actions are performed in the order the machine returns them; a ``CastVote`` is on the
-  disk before it is sent, so a restart (``boot`` again) can never make the validator
-  vote twice at one (height, round, step).
+- Each Ready is performed in the order ``nodes.consensus.ready`` gives: the votes and
+  locked proposals it asks to persist are on the disk before anything is sent, so a
+  restart (``boot`` again) can never make the validator vote twice at one (height,
+  round, step), and it can propose its locked value again.
 - The disk holds only what survives a crash: the decided values with their precommits,
-  the votes cast at undecided heights, and the proposal of each value it precommitted
-  there (its lock: without the value a restarted validator could never propose it
-  again, and validators locked on a value nobody still holds wait for each other
-  forever). ``boot`` gives the machine those votes, then those proposals.
-- ``GetValue`` is answered at once with ``make_value(height, round, index)``; a
-  ``CheckProposal`` is answered with ``is_valid``.
-- Every ``Scenario.resend`` seconds the validator re-sends ``Machine.own_messages()`` and
-  relays the proposals and votes it heard at its current height for the rounds that can
-  still matter (current, previous, valid and locked round): after the network heals,
-  those reach every correct validator within ``resend + Delta`` (the gossip Algorithm 1
-  assumes, for the messages its liveness needs).
+  the votes cast at undecided heights, and the proposals the driver asked to keep
+  there. ``boot`` gives the driver those votes and proposals, then ``Resume``.
+- Transactions always wait (``Backlog(1)`` at boot and after every decision or sync),
+  so every height starts; ``build`` is answered at once with ``make_value(height,
+  round, index)`` and ``judge`` with ``is_valid``.
+- Every ``Scenario.resend`` seconds the validator hands the driver a ``ResendTick`` and
+  sends what it returns: after the network heals, the messages liveness needs reach
+  every correct validator within ``resend + Delta`` (the gossip Algorithm 1 assumes).
 - On any message from a height above its own it asks that sender (at most once per
   ``resend`` per height) for the decided values, and commits one only if it carries a
   quorum of precommits for it at that height (``certifies``) and the value is valid.
+- It writes no consensus rule of its own: what it records beside the driver (the
+  conflicting votes it was delivered, which the driver owes evidence for) only feeds
+  the invariants.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.model.vote import Vote, VoteType
-from nodes.consensus.actions import (
-    Action,
-    BroadcastProposal,
-    CastVote,
-    CheckProposal,
-    Decide,
-    GetValue,
-    ReportEvidence,
-    ScheduleTimeout,
+from nodes.consensus.driver import Driver
+from nodes.consensus.events import (
+    Backlog,
+    Event,
+    ProposalJudged,
+    Received,
+    ResendTick,
+    Resume,
+    Synced,
+    TimeoutFired,
+    ValueBuilt,
 )
-from nodes.consensus.machine import Machine, Params
+from nodes.consensus.machine import Params
+from nodes.consensus.messages import SignedProposal, SignedVote
 from nodes.consensus.proposal import Proposal
+from nodes.consensus.ready import NOTHING, Ready
 from nodes.simulator.identities import FAKE_SIGNATURE, Identities
 from nodes.simulator.messages import SYNC_BATCH, Decided, SyncReply, SyncRequest, certifies
 from nodes.simulator.network import TICK, TIMER, Network
@@ -77,7 +84,7 @@ class Disk:
         self.votes.setdefault(vote.height, []).append(vote)
 
     def keep(self, proposal: Proposal) -> None:
-        """Store the proposal of a value we precommitted."""
+        """Store the proposal of a value we precommit."""
         self.locks.setdefault(proposal.height, []).append(proposal)
 
     def commit(self, decided: Decided) -> None:
@@ -88,10 +95,30 @@ class Disk:
         self.locks.pop(decided.height, None)
 
 
+class _Keys:
+    """The simulator's ``Signing``: the validator's ``sign``; nothing else is signed,
+    and every precommit's attachment is accepted."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    def vote(self, height: int, round: int, type: VoteType, value_id: str | None) -> Vote:
+        return self._node.sign(height, round, type, value_id)
+
+    def proposal(self, proposal: Proposal) -> bytes | None:
+        return None
+
+    def endorse(self, vote: Vote, value: Any) -> str | None:
+        return None
+
+    def endorsed(self, vote: Vote, attachment: str | None, value: Any) -> bool:
+        return True
+
+
 class Node:
     """Validator ``index`` of a run, following the protocol."""
 
-    machine: Machine
+    driver: Driver
 
     def __init__(self, index: int, ctx: Context) -> None:
         self.index = index
@@ -104,31 +131,26 @@ class Node:
         self.reached_at: float | None = None
         self._goal = ctx.scenario.heights
         self._window = ctx.params.round_window
-        self._heard: dict[tuple[object, ...], Proposal | Vote] = {}
         self._first: dict[tuple[str, int, VoteType], str | None] = {}
-        self._known: dict[tuple[int, int, str], Proposal] = {}
         self._at_height = 0
         self._asked: tuple[int, float] = (0, float("-inf"))
 
     # ---- life cycle ------------------------------------------------------------
 
     def boot(self) -> None:
-        """Start, or restart from the disk: a fresh machine at the first undecided
-        height, given the votes persisted there, then the proposals kept there."""
+        """Start, or restart from the disk: a fresh driver at the first undecided
+        height, given the votes and proposals persisted there."""
         ctx = self.ctx
         self.incarnation += 1
         self.up = True
         height = self.disk.top + 1
-        self.machine = Machine(
-            ctx.params, self.me, self.sign, height, tuple(self.disk.votes.get(height, ()))
-        )
-        self._heard, self._first, self._at_height = {}, {}, height
-        self._known = {}
+        locks = [SignedProposal(p) for p in self.disk.locks.get(height, ())]
+        votes = tuple(self.disk.votes.get(height, ()))
+        self.driver = Driver(ctx.params, self.me, _Keys(self), height, votes, locks)
+        self._first, self._at_height = {}, height
         self._asked = (0, float("-inf"))
-        self._run(self.machine.resume())
-        for proposal in self.disk.locks.get(height, ()):
-            self._know(proposal)
-            self._run(self.machine.on_proposal(proposal, is_valid(proposal)))
+        self._step(Resume())
+        self._step(Backlog(1))
         self._after()
         ctx.net.after(ctx.scenario.resend, TICK, self.index, self.incarnation)
 
@@ -144,28 +166,22 @@ class Node:
 
     def receive(self, src: int, msg: object) -> None:
         """A message from validator ``src`` arrived."""
-        m = self.machine
-        h = m.height
+        h = self.driver.height
         kind = type(msg)
         if self.ctx.log.trace is not None:
             self._trace(f"<- {src} {show(msg, self.ctx.index_of)}")
         if kind is Vote:
             assert isinstance(msg, Vote)
             if msg.height == h:
-                self._hear_vote(msg, h)
+                self._owe(msg, h)
             elif msg.height > h:
                 self._ask(src)
-            self._run(m.on_vote(msg))
+            self._step(Received(SignedVote(msg)))
         elif kind is Proposal:
             assert isinstance(msg, Proposal)
             if msg.height > h:
                 self._ask(src)
-                self._know(msg)
-                self._run(m.on_proposal(msg, None))
-            elif msg.height == h:
-                self._hear(msg, h, (msg.proposer, msg.round, msg.value_id))
-                self._know(msg)
-                self._run(m.on_proposal(msg, is_valid(msg)))
+            self._step(Received(SignedProposal(msg)))
         elif kind is SyncRequest:
             assert isinstance(msg, SyncRequest)
             self.serve(src, msg)
@@ -181,14 +197,16 @@ class Node:
             return
         if self.ctx.log.trace is not None:
             self._trace(f"timeout h{height} r{round} step {step}")
-        self._run(self.machine.on_timeout(height, round, step))
+        self._step(TimeoutFired(height, round, step))
         self._after()
 
     def on_tick(self, incarnation: int) -> None:
-        """Re-send our messages and relay what we heard; schedule the next tick."""
+        """Send again what the driver says peers may have missed; schedule the next
+        tick."""
         if incarnation != self.incarnation:
             return
-        self.resend(self.machine.own_messages())
+        ready = self.driver.step(ResendTick())
+        self.resend([m.vote if isinstance(m, SignedVote) else m.proposal for m in ready.send])
         self.ctx.net.after(self.ctx.scenario.resend, TICK, self.index, incarnation)
 
     # ---- sending (the Byzantine validator overrides these) ----------------------
@@ -207,18 +225,10 @@ class Node:
         """Send our proposal."""
         self.broadcast(proposal)
 
-    def resend(self, own: Sequence[Proposal | Vote]) -> None:
-        """Re-send ``own`` messages and relay the ones heard at our height that can still
-        matter."""
-        for msg in own:
+    def resend(self, messages: Sequence[Proposal | Vote]) -> None:
+        """Send again ``messages`` (ours and those we relay)."""
+        for msg in messages:
             self.broadcast(msg)
-        m = self.machine
-        if self._at_height != m.height or not self._heard:
-            return
-        rounds = {m.round, m.round - 1, m.valid_round, m.locked_round}
-        for msg in self._heard.values():
-            if msg.round in rounds:
-                self.broadcast(msg)
 
     def serve(self, src: int, request: SyncRequest) -> None:
         """Answer a catch-up request with the decided values we hold."""
@@ -230,66 +240,60 @@ class Node:
 
     # ---- the runtime -------------------------------------------------------------
 
-    def _run(self, actions: list[Action]) -> None:
+    def _step(self, event: Event) -> None:
+        """Hand ``event`` to the driver and perform the Ready, then what it asked for."""
+        self._perform(self.driver.step(event))
+
+    def _perform(self, ready: Ready) -> None:
+        if ready is NOTHING:
+            return
         ctx = self.ctx
-        for a in actions:
-            kind = type(a)
-            if kind is CastVote:
-                assert isinstance(a, CastVote)
-                self.disk.persist(a.vote)
-                if a.vote.type is VoteType.PRECOMMIT and a.vote.block_hash is not None:
-                    locked = self._known.get((a.vote.height, a.vote.round, a.vote.block_hash))
-                    if locked is not None:
-                        self.disk.keep(locked)
-                ctx.log.votes_sent[self.index].append(a.vote)
+        for vote in ready.persist_votes:
+            self.disk.persist(vote)
+            ctx.log.votes_sent[self.index].append(vote)
+        for sp in ready.persist_locks:
+            self.disk.keep(sp.proposal)
+        for msg in ready.send:
+            if isinstance(msg, SignedVote):
                 if ctx.log.trace is not None:
-                    self._trace(f"-> {show(a.vote, ctx.index_of)}")
-                self.send_vote(a.vote)
-            elif kind is ScheduleTimeout:
-                assert isinstance(a, ScheduleTimeout)
-                payload = (self.incarnation, a.height, a.round, a.step)
-                ctx.net.after(a.delay, TIMER, self.index, payload)
-            elif kind is BroadcastProposal:
-                assert isinstance(a, BroadcastProposal)
-                self.proposed(a.proposal)
-                self.send_proposal(a.proposal)
-            elif kind is GetValue:
-                assert isinstance(a, GetValue)
-                value, vid = make_value(a.height, a.round, self.index)
-                self._run(self.machine.on_value(a.height, a.round, value, vid))
-            elif kind is CheckProposal:
-                assert isinstance(a, CheckProposal)
-                self._run(self.machine.on_proposal(a.proposal, is_valid(a.proposal)))
-            elif kind is Decide:
-                assert isinstance(a, Decide)
-                self._commit(Decided(a.height, a.round, a.value_id, a.value, a.precommits), False)
-            elif kind is ReportEvidence:
-                assert isinstance(a, ReportEvidence)
-                ctx.log.evidence.append(Reported(self.index, ctx.net.now, a.first, a.second))
-                who = ctx.index_of.get(a.first.validator)
-                ctx.log.note(
-                    ctx.net.now,
-                    self.index,
-                    f"evidence: validator {who} sent two {a.first.type.value}s at "
-                    f"h{a.first.height} r{a.first.round}",
-                )
+                    self._trace(f"-> {show(msg.vote, ctx.index_of)}")
+                self.send_vote(msg.vote)
+            else:
+                self.proposed(msg.proposal)
+                self.send_proposal(msg.proposal)
+        for d in ready.decisions:
+            self._commit(d, False)
+        for t in ready.timeouts:
+            ctx.net.after(t.delay, TIMER, self.index, (self.incarnation, t.height, t.round, t.step))
+        for e in ready.evidence:
+            ctx.log.evidence.append(Reported(self.index, ctx.net.now, e.first, e.second))
+            who = ctx.index_of.get(e.first.validator)
+            ctx.log.note(
+                ctx.net.now,
+                self.index,
+                f"evidence: validator {who} sent two {e.first.type.value}s at "
+                f"h{e.first.height} r{e.first.round}",
+            )
+        follow: list[Event] = [ProposalJudged(p, is_valid(p)) for p in ready.judge]
+        for g in ready.build:
+            value, vid = make_value(g.height, g.round, self.index)
+            follow.append(ValueBuilt(g.height, g.round, value, vid))
+        if ready.decisions:
+            follow.append(Backlog(1))
+        for event in follow:
+            self._step(event)
 
     def proposed(self, proposal: Proposal) -> None:
         """Note a proposal we send, for the validity check."""
-        self._know(proposal)
         log = self.ctx.log
         if is_valid(proposal):
             log.valid_proposals.setdefault(proposal.height, set()).add(proposal.value_id)
         if log.trace is not None:
             self._trace(f"-> {show(proposal, self.ctx.index_of)}")
 
-    def _know(self, proposal: Proposal) -> None:
-        self._known.setdefault((proposal.height, proposal.round, proposal.value_id), proposal)
-
     def _commit(self, decided: Decided, synced: bool) -> None:
         ctx = self.ctx
         self.disk.commit(decided)
-        self._known = {k: p for k, p in self._known.items() if k[0] > decided.height}
         decision = Decision(decided.height, decided.round, decided.value_id, ctx.net.now, synced)
         ctx.log.decide(self.index, decision)
         if ctx.log.trace is not None:
@@ -297,23 +301,16 @@ class Node:
             self._trace(f"{how} h{decided.height} = {decided.value_id[:8]}")
 
     def _after(self) -> None:
-        m = self.machine
-        if not m.started:
-            self._run(m.on_transactions_available())
-        if self.reached_at is None and m.height > self._goal:
+        if self.reached_at is None and self.driver.height > self._goal:
             self.reached_at = self.ctx.net.now
             self.ctx.reached(self.index)
 
-    def _hear(self, msg: Proposal | Vote, height: int, key: tuple[object, ...]) -> None:
+    def _owe(self, vote: Vote, height: int) -> None:
+        """If ``vote`` conflicts with the first vote we were delivered for its
+        (validator, round, step) at our height, the driver owes us evidence."""
         if self._at_height != height:
-            self._heard, self._first, self._at_height = {}, {}, height
-        self._heard.setdefault(key, msg)
-
-    def _hear_vote(self, vote: Vote, height: int) -> None:
-        """Keep ``vote`` for relaying; if it conflicts with the first vote we delivered
-        for its (validator, round, step), the machine owes us evidence."""
-        self._hear(vote, height, (vote.validator, vote.round, vote.type, vote.block_hash))
-        if vote.round > self.machine.round + self._window:
+            self._first, self._at_height = {}, height
+        if vote.round > self.driver.round + self._window:
             return
         key = (vote.validator, vote.round, vote.type)
         first = self._first.get(key, _MISSING)
@@ -324,25 +321,28 @@ class Node:
             owed.setdefault((vote.validator, height, vote.round, vote.type.value), self.ctx.net.now)
 
     def _ask(self, src: int) -> None:
-        h, now = self.machine.height, self.ctx.net.now
+        h, now = self.driver.height, self.ctx.net.now
         if self._asked[0] == h and now - self._asked[1] < self.ctx.scenario.resend:
             return
         self._asked = (h, now)
         self.ctx.net.send(self.index, src, SyncRequest(h))
 
     def _catch_up(self, reply: SyncReply) -> None:
-        ctx, m = self.ctx, self.machine
+        ctx, synced = self.ctx, False
         for d in reply.decided:
-            if d.height < m.height:
+            if d.height < self.driver.height:
                 continue
             if (
-                d.height > m.height
+                d.height > self.driver.height
                 or not certifies(d, ctx.params, ctx.ids.chain_id)
                 or not is_valid_value(d.value, d.height, d.value_id)
             ):
-                return
+                break
             self._commit(d, True)
-            self._run(m.on_synced(d.height, d.value_id))
+            self._step(Synced(d.height, d.value_id))
+            synced = True
+        if synced:
+            self._step(Backlog(1))
 
     def _trace(self, text: str) -> None:
         trace = self.ctx.log.trace

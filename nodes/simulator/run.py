@@ -65,9 +65,9 @@ def simulate(scenario: Scenario, *, trace: bool = False, max_events: int | None 
         nodes[i].boot()
 
     def settled() -> None:
-        live = [nodes[i].machine for i in s.correct]
-        first = min(m.height for m in live)
-        top = max(m.round for m in live)
+        live = [nodes[i].driver.view() for i in s.correct]
+        first = min(v.height for v in live)
+        top = max(v.round for v in live)
         deadline[0] = net.now + progress_bound(params, s, first, top)
         log.note(
             net.now,
