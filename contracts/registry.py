@@ -26,7 +26,7 @@ from contracts.traceability import Traceability
 from ledger.canonical import canonical
 from ledger.model.genesis import Genesis
 from ledger.model.transaction import SignedTransaction
-from ledger.store.store import StateWrite
+from ledger.state_write import StateWrite
 
 LEDGER = "ledger"  # the reserved contract name under which rejections are recorded
 

@@ -1,9 +1,10 @@
 """A client of a consortium: talks to any live node and fails over when one is down.
 
 Promises: a request goes to the node that answered last; on a connection failure or
-timeout it tries the next, and raises ``Unreachable`` only when no node answers. A
-node's refusal (4xx) is raised as ``ApiProblem`` with the node's problem detail and is
-not retried elsewhere.
+timeout it tries the next, and raises ``Unreachable`` only when no node answers
+(naming the consortium folder, if known, and how to start it). A node's refusal
+(4xx) is raised as ``ApiProblem`` with the node's problem detail and is not retried
+elsewhere.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ledger.errors import LedgerError
 from ledger.model.transaction import SignedTransaction
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from nodes.consortium.layout import Layout
 
 
@@ -36,17 +39,18 @@ class ApiProblem(LedgerError):
 class ConsortiumClient:
     """Requests to the nodes at ``urls``."""
 
-    def __init__(self, urls: list[str], timeout: float = 10.0) -> None:
+    def __init__(self, urls: list[str], timeout: float = 10.0, folder: Path | None = None) -> None:
         if not urls:
             raise LedgerError("no node URLs to talk to")
         self.urls = urls
+        self.folder = folder
         self._current = 0
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=2.0))
 
     @classmethod
     def of(cls, layout: Layout) -> ConsortiumClient:
         """A client of every node of the consortium folder ``layout``."""
-        return cls([c.url for c in layout.configs()])
+        return cls([c.url for c in layout.configs()], folder=layout.root)
 
     def close(self) -> None:
         """Close connections."""
@@ -79,7 +83,12 @@ class ConsortiumClient:
                     problem = {"detail": resp.text[:200]}
                 raise ApiProblem(resp.status_code, problem if isinstance(problem, dict) else {})
             return resp.json()
-        raise Unreachable(f"no node answers: {', '.join(tried)}")
+        if self.folder is None:
+            raise Unreachable(f"no node answers: {', '.join(tried)}")
+        raise Unreachable(
+            f"no node of the consortium in {self.folder} answers ({', '.join(tried)}); "
+            f"start it with: provledger consortium up {self.folder}"
+        )
 
     @property
     def url(self) -> str:

@@ -30,13 +30,18 @@ class Peer:
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds that keep a node's memory and work per request finite."""
+    """Bounds that keep a node's memory and work per request finite, and the time
+    windows a node accepts peer requests and new transactions in."""
 
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 2_000
     mempool: int = 100_000
     max_block_transactions: int = 4_000
     body_read_seconds: int = 20  # a request body not all arrived by then is answered 408
+    # a signed peer request is taken within this many seconds of its time, once
+    peer_window_seconds: int = 300
+    # a transaction is admitted only if its created_at is this close to the node's clock
+    created_at_window_seconds: int = 600
 
 
 @dataclass(frozen=True)

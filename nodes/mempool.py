@@ -10,6 +10,8 @@ carries an HTTP status, a short title and a detail that says what to do:
 409   already pending        already in the pool
 409   duplicate in batch     sent twice in one batch (the first is judged)
 409   already committed      a replay of a committed transaction
+422   stale or future        ``created_at`` more than ``created_at_window`` (10 min by
+      transaction            default) from this node's clock
 403   not permitted          none of the sender's roles may call the action
 422   rejected               unknown contract or action, or bad args
 403   bad signature          the signature does not verify with the sender's key
@@ -17,10 +19,18 @@ carries an HTTP status, a short title and a detail that says what to do:
 ====  =====================  ==========================================================
 
 The signature is checked last among the transaction's own checks: it is the expensive
-step. Admitted transactions wait in arrival order (FIFO) until ``remove`` is called for
-them once a block carrying them commits.
+step. The ``created_at`` window is checked after the duplicate checks, so a client that
+sends a committed transaction again still hears "already committed".
 
-A validator checking a proposed block uses ``check_block``: the same checks, without
+The time window applies at admission only: ``check_block`` (a proposed block, or a
+block fetched in catch-up) never looks at ``created_at``, because validators' clocks
+differ and a block's transactions were admitted, within the window, by some node.
+
+Admitted transactions wait in arrival order (FIFO) until ``remove`` is called for them
+once a block carrying them commits.
+
+A validator checking a proposed block uses ``check_block``: the same checks but the
+time window, without
 adding anything, with one ``committed`` query for the whole block, refusing a block
 that carries a transaction twice, and skipping the signature of a transaction this
 node has already verified.
@@ -34,10 +44,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
 from contracts import NotPermitted, Registry, Rejection
+from ledger.canonical import format_time, parse_time
 from ledger.errors import CanonicalError, SignatureError, ValidationError
 from ledger.keys import key_id
 from ledger.model.genesis import Genesis, Organisation
@@ -45,6 +57,13 @@ from ledger.model.transaction import SignedTransaction
 from nodes.refusals import RefusalKind
 
 Committed = Callable[[Sequence[bytes]], set[bytes]]
+Clock = Callable[[], datetime]
+CREATED_AT_WINDOW = timedelta(minutes=10)
+
+
+def utc_now() -> datetime:
+    """The current UTC time."""
+    return datetime.now(UTC)
 
 
 class Refused(Exception):
@@ -82,7 +101,8 @@ class _Bounded:
 class Mempool:
     """The transactions admitted by this node and not yet committed, oldest first.
 
-    ``committed(tx_ids)`` answers which 32-byte ids are committed (``Store.committed_among``).
+    ``committed(tx_ids)`` answers which 32-byte ids are committed (``Store.committed_among``);
+    a new transaction's ``created_at`` must lie within ``created_at_window`` of ``clock()``.
     """
 
     def __init__(
@@ -91,9 +111,16 @@ class Mempool:
         registry: Registry,
         committed: Committed,
         capacity: int = 50_000,
+        *,
+        created_at_window: timedelta = CREATED_AT_WINDOW,
+        clock: Clock = utc_now,
     ) -> None:
         if capacity < 1:
             raise ValueError("mempool capacity must be at least 1")
+        if created_at_window <= timedelta(0):
+            raise ValueError("created_at window must be positive")
+        self.created_at_window = created_at_window
+        self._clock = clock
         self.genesis = genesis
         self.chain_id = genesis.chain_id
         self.registry = registry
@@ -155,9 +182,11 @@ class Mempool:
         committed = self._committed([s[1].tx_id_bytes for s in staged]) if staged else set()
         first_in_batch: dict[bytes, int] = {}
         passed: list[tuple[int, SignedTransaction]] = []
+        now = self._clock()
         for i, tx, org, public in staged:
             try:
                 self._check_new(tx, committed, first_in_batch, i)
+                self._check_time(tx, now)
                 self._check_call(tx, org)
                 self._check_signature(tx, public)
             except Refused as refused:
@@ -211,6 +240,20 @@ class Mempool:
             )
         if tx_id in committed:
             raise _replay(tx)
+
+    def _check_time(self, tx: SignedTransaction, now: datetime) -> None:
+        """``created_at`` within ``created_at_window`` of ``now`` (admission only)."""
+        created = parse_time(tx.tx.created_at, "tx.created_at")  # checked when decoded
+        if abs(created - now) > self.created_at_window:
+            window = int(self.created_at_window.total_seconds())
+            raise Refused(
+                RefusalKind.OUT_OF_TIME,
+                "stale or future transaction",
+                f"transaction {_short(tx.tx_id)} was created at {tx.tx.created_at}, this "
+                f"node's time is {format_time(now)} and it admits transactions created "
+                f"within {window} seconds of it; set the signer's clock right and sign "
+                "the transaction again",
+            )
 
     def _check_call(self, tx: SignedTransaction, org: Organisation) -> None:
         """Known contract and action, a role allowed to call it, valid args."""

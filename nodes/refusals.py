@@ -23,5 +23,7 @@ class RefusalKind(Enum):
     """The contract refuses the arguments."""
     DUPLICATE = "duplicate"
     """Already pending, already committed, or twice in one batch."""
+    OUT_OF_TIME = "out of time"
+    """Its ``created_at`` lies outside the node's admission window around its clock."""
     FULL = "full"
     """The mempool is at capacity; retry later."""

@@ -34,7 +34,11 @@ def peer_post(
 ) -> httpx.Response:
     body = json.dumps(payload).encode()
     headers = sign_request(
-        key, sign.get("chain_id", api.chain_id), sign.get("signed_path", path), body
+        key,
+        sign.get("chain_id", api.chain_id),
+        sign.get("recipient", api.node.name),
+        sign.get("signed_path", path),
+        body,
     )
     headers.update(sign.get("headers", {}))
     headers["content-type"] = "application/json"
@@ -141,3 +145,70 @@ def test_sync_page_bounds(api: ApiNode):
     problem(api.get("/peer/blocks", **{"from": 1, "limit": 51}), 400, "limit")
     problem(api.get("/peer/blocks", **{"from": 0}), 400, "from")
     problem(api.get("/peer/blocks"), 400, "from")
+
+
+def test_a_fresh_request_is_taken_once_and_its_replay_refused(api: ApiNode):
+    key = api.node_key
+    for path, payload in (
+        ("/peer/consensus", {"messages": [{"type": "committed", "height": 1}]}),
+        ("/peer/transactions", {"transactions": [api.tx().to_dict()]}),
+    ):
+        body = json.dumps(payload).encode()
+        headers = sign_request(key, api.chain_id, api.node.name, path, body)
+        headers["content-type"] = "application/json"
+        first = api.post(path, content=body, headers=headers)
+        assert first.status_code == 200, first.text
+        replay = problem(api.post(path, content=body, headers=headers), 403, "already used")
+        assert replay["title"] == "replayed peer request"
+        assert headers["x-provledger-nonce"] in replay["detail"]
+        # signed again (a fresh nonce), the same body is taken
+        again = sign_request(key, api.chain_id, api.node.name, path, body)
+        again["content-type"] = "application/json"
+        assert api.post(path, content=body, headers=again).status_code == 200
+
+
+def test_a_request_addressed_to_another_node_is_refused(api: ApiNode):
+    key = api.node_key
+    payload = {"messages": [{"type": "committed", "height": 1}]}
+    resp = peer_post(api, "/peer/consensus", payload, key, recipient="cetc-node")
+    body = problem(resp, 403, "addressed to 'cetc-node'", api.node.name)
+    assert body["title"] == "misaddressed peer request"
+    # signed for another node, with the recipient header rewritten to this one
+    resp = peer_post(
+        api,
+        "/peer/consensus",
+        payload,
+        key,
+        recipient="cetc-node",
+        headers={"x-provledger-recipient": api.node.name},
+    )
+    problem(resp, 403, "does not verify")
+
+
+@pytest.mark.parametrize(
+    ("header", "fragment"),
+    [
+        ({"x-provledger-nonce": "ab" * 16}, "does not verify"),  # another nonce than signed
+        ({"x-provledger-nonce": "AB" * 16}, "nonce is malformed"),
+        ({"x-provledger-nonce": "ab" * 8}, "nonce is malformed"),
+        ({"x-provledger-nonce": ""}, "lacks"),
+        ({"x-provledger-recipient": ""}, "lacks"),
+    ],
+)
+def test_nonce_and_recipient_headers_are_checked(
+    api: ApiNode, header: dict[str, str], fragment: str
+):
+    payload = {"messages": [{"type": "committed", "height": 1}]}
+    resp = peer_post(api, "/peer/consensus", payload, api.node_key, headers=header)
+    problem(resp, 403, fragment)
+
+
+def test_a_refused_signature_does_not_use_up_its_nonce(api: ApiNode):
+    key, path = api.node_key, "/peer/consensus"
+    body = json.dumps({"messages": [{"type": "committed", "height": 1}]}).encode()
+    headers = sign_request(key, api.chain_id, api.node.name, path, body)
+    headers["content-type"] = "application/json"
+    forged = headers | {"x-provledger-signature": "00" * 64}
+    problem(api.post(path, content=body, headers=forged), 403, "does not verify")
+    assert api.post(path, content=body, headers=headers).status_code == 200
+    problem(api.post(path, content=body, headers=headers), 403, "already used")

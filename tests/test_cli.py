@@ -112,6 +112,7 @@ def test_verify_receipt_command(demo_dir, tmp_path):
     assert ok.returncode == 0, ok.stderr
     summary = json.loads(ok.stdout)
     assert summary["verified"] is True and summary["height"] == 3
+    assert summary["verdict"] == "VERIFIED"
     assert summary["organisation"] == "sasac"
     human = run("verify-receipt", str(receipt), "--trust", str(trust))
     assert human.returncode == 0 and "VERIFIED" in human.stdout
@@ -121,13 +122,10 @@ def test_verify_receipt_command(demo_dir, tmp_path):
     bad = tmp_path / "forged.json"
     bad.write_text(json.dumps(forged))
     refused = run("verify-receipt", str(bad), "--trust", str(trust))
-    assert refused.returncode == 1 and "NOT VERIFIED" in refused.stderr
-    assert (
-        json.loads(run("verify-receipt", str(bad), "--trust", str(trust), "--json").stdout)[
-            "verified"
-        ]
-        is False
-    )
+    assert refused.returncode == 1 and refused.stdout.startswith(f"NOT VERIFIED {bad}")
+    assert refused.stderr == ""
+    answer = json.loads(run("verify-receipt", str(bad), "--trust", str(trust), "--json").stdout)
+    assert answer["verified"] is False and answer["verdict"] == "NOT VERIFIED"
     bad.write_text("{")
     one_line_error(run("verify-receipt", str(bad), "--trust", str(trust)), 2, "not JSON")
     one_line_error(
@@ -184,7 +182,7 @@ def test_unreadable_inputs_get_one_line(tmp_path, demo_dir):
     deep.write_text("[" * 100_000)
     one_line_error(run("verify-receipt", str(deep), "--trust", str(trust)), 2, "nested too deeply")
     not_receipt = run("verify-receipt", str(trust), "--trust", str(trust))
-    assert not_receipt.returncode == 1 and "NOT VERIFIED" in not_receipt.stderr
+    assert not_receipt.returncode == 1 and not_receipt.stdout.startswith("NOT VERIFIED")
 
 
 @pytest.mark.filterwarnings("ignore:open_text is deprecated:DeprecationWarning")
@@ -228,7 +226,18 @@ def test_consortium_demo_runs_three_nodes_and_leaves_none(tmp_path):
         assert str(out).encode() not in cmd, f"process {pid} outlived the demo"
     fact = next((out / "proofs").glob("*.json"))
     proven = run("verify-fact", str(fact), "--trust", str(out / "trust.json"))
-    assert proven.returncode == 0 and "VERIFIED" in proven.stdout
+    assert proven.returncode == 0 and proven.stdout.startswith("VERIFIED fact ")
+    forged = json.loads(fact.read_text())
+    forged["fact"]["text"] = forged["fact"]["text"] + " (forged)"
+    bad = tmp_path / "forged-fact.json"
+    bad.write_text(json.dumps(forged))
+    refused = run("verify-fact", str(bad), "--trust", str(out / "trust.json"))
+    assert refused.returncode == 1 and refused.stdout.startswith(f"NOT VERIFIED {bad}: ")
+    assert refused.stderr == ""
+    answer = json.loads(
+        run("verify-fact", str(bad), "--trust", str(out / "trust.json"), "--json").stdout
+    )
+    assert (answer["verdict"], answer["verified"]) == ("NOT VERIFIED", False)
     receipt = sorted((out / "receipts").glob("*.json"))[0]
     ok = run("verify-receipt", str(receipt), "--trust", str(out / "trust.json"))
     assert ok.returncode == 0 and "VERIFIED" in ok.stdout
@@ -267,3 +276,47 @@ def test_bench_consortium_hands_every_option_to_the_bench(
         assert (out["committed"], out["limit"]) == (850, 9000.0 * 2 / 2)
     else:
         assert "283 tx/s" in result.output and "850 of 900 sent" in result.output
+
+
+def test_verify_receipt_verdicts_with_the_file(demo_dir, tmp_path):
+    """One vocabulary on stdout, first line: VERIFIED for the anchored bytes; NOT ANCHORED
+    for other bytes under a receipt that verifies (with the differing paragraphs); NOT
+    VERIFIED when the receipt itself fails."""
+    import hashlib
+
+    corpus = Path(__file__).resolve().parents[1] / "seeds" / "corpus"
+    by_digest = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in corpus.iterdir()}
+    trust = str(demo_dir / "trust.json")
+    for receipt in sorted((demo_dir / "receipts").glob("*.json")):
+        digest = json.loads(receipt.read_text())["entry"]["tx"]["args"]["sha256"]
+        if digest in by_digest and by_digest[digest].suffix in (".txt", ".md"):
+            break
+    else:
+        pytest.fail("no receipt of a seed text document")
+    doc = by_digest[digest]
+    ok = run("verify-receipt", str(receipt), str(doc), "--trust", trust)
+    assert ok.returncode == 0 and ok.stdout.startswith(f"VERIFIED {receipt} for {doc}"), ok.stdout
+    text = doc.read_text(encoding="utf-8")
+    paragraphs = text.split("\n\n")
+    paragraphs[1] = paragraphs[1] + " (changed)"
+    copy = tmp_path / doc.name
+    copy.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    changed = run("verify-receipt", str(receipt), str(copy), "--trust", trust)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    first = changed.stdout.splitlines()[0]
+    assert first.startswith(f"NOT ANCHORED {copy}: not the document this receipt anchors")
+    assert "verifies" in changed.stdout and "no paragraph hashes" in changed.stdout
+    assert changed.stderr == ""
+    answer = json.loads(
+        run("verify-receipt", str(receipt), str(copy), "--trust", trust, "--json").stdout
+    )
+    assert (answer["verdict"], answer["verified"]) == ("NOT ANCHORED", False)
+    assert answer["differences"] == []  # the core demo anchors no paragraph hashes
+    forged = json.loads(receipt.read_text())
+    forged["certificate"] = (
+        forged["certificate"][:1] if isinstance(forged["certificate"], list) else {}
+    )
+    bad = tmp_path / "forged.json"
+    bad.write_text(json.dumps(forged))
+    refused = run("verify-receipt", str(bad), str(doc), "--trust", trust)
+    assert refused.returncode == 1 and refused.stdout.startswith(f"NOT VERIFIED {bad}: ")

@@ -150,7 +150,7 @@ def test_peer_routes_refuse_a_signed_body_that_is_not_json_415(local: Local):
         async with client_of(local.app) as client:
             for path in [p for p in post_routes(local.app) if p.startswith("/peer/")]:
                 body = b'{"messages": []}'
-                headers = sign_request(key, local.node.chain_id, path, body)
+                headers = sign_request(key, local.node.chain_id, local.node.name, path, body)
                 headers["content-type"] = "text/plain"
                 problem(await client.post(path, content=body, headers=headers), 415)
 

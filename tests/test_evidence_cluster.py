@@ -70,7 +70,7 @@ def test_a_tampered_copy_is_not_verified_and_the_paragraph_is_named(
     assert [(d["kind"], d["anchored"]) for d in answer["differences"]] == [("changed", [3])]
     assert "October 28" in answer["differences"][0]["copy"][0]["text"]
     human = run(cluster, "verify", tampered)
-    assert human.returncode == 1 and "NOT ANCHORED" in human.stderr
+    assert human.returncode == 1 and human.stdout.startswith(f"NOT ANCHORED {tampered}")
     assert "paragraph 3 (line 5)" in human.stdout
 
 
@@ -95,6 +95,10 @@ def test_receipt_then_offline_verification_with_the_file(
     bad = cli("verify-receipt", out, tampered, "--trust", trust, "--json")
     assert bad.returncode == 1
     assert [d["anchored"] for d in json.loads(bad.stdout)["differences"]] == [[3]]
+    assert json.loads(bad.stdout)["verdict"] == "NOT ANCHORED"
+    human = cli("verify-receipt", out, tampered, "--trust", trust)
+    assert human.returncode == 1 and human.stdout.startswith(f"NOT ANCHORED {tampered}")
+    assert "paragraph 3" in human.stdout
     forged = json.loads(out.read_text())
     forged["entry"]["tx"]["args"]["title"] = "Another title"
     out.write_text(json.dumps(forged))
@@ -105,7 +109,7 @@ def test_receipt_of_a_file_never_anchored_exits_1(cluster: Cluster, tmp_path: Pa
     other = tmp_path / "nope.txt"
     other.write_text("never anchored\n")
     done = run(cluster, "receipt", other, "-o", tmp_path / "r.json")
-    assert done.returncode == 1 and "NOT ANCHORED" in done.stderr
+    assert done.returncode == 1 and done.stdout.startswith(f"NOT ANCHORED {other}")
     assert not (tmp_path / "r.json").exists()
 
 
@@ -125,7 +129,8 @@ def test_fact_proof_verifies_offline_and_a_forged_fact_fails(
     forged["fact"]["value"] = forged["fact"]["value"] + 1
     proof.write_text(json.dumps(forged))
     bad = cli("verify-fact", proof, "--trust", trust)
-    assert bad.returncode == 1 and "fact inclusion proof" in bad.stderr
+    assert bad.returncode == 1 and bad.stdout.startswith(f"NOT VERIFIED {proof}")
+    assert "fact inclusion proof" in bad.stdout
 
 
 def test_queries_by_depositor_and_digest(cluster: Cluster) -> None:
@@ -186,7 +191,8 @@ def test_an_organisation_joins_with_a_quorum_anchors_and_leaves(
     trust["organisations"] = [o for o in trust["organisations"] if o["name"] != "greenfarm"]
     genesis_only.write_text(json.dumps(trust))
     stale = cli("verify-receipt", receipt, "--trust", genesis_only)
-    assert stale.returncode == 1 and "not a member key" in stale.stderr
+    assert stale.returncode == 1 and stale.stdout.startswith(f"NOT VERIFIED {receipt}: ")
+    assert "not a member key" in stale.stdout
 
     removal = ok_json(cluster, "member", "propose", "greenfarm", "--remove", "--as", "sinochem")
     assert removal["proposal"]["needed"] == 3  # four organisations now

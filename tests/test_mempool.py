@@ -6,17 +6,19 @@ import copy
 import os
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from contracts import default_registry
-from ledger.canonical import now_time
+from ledger.canonical import format_time, now_time
 from ledger.keys import SigningKey
 from ledger.model import Genesis, Organisation, SignedTransaction, Transaction, Validator
 from ledger.sealing import seal
 from ledger.store import Store
-from nodes.mempool import Mempool, Refused
+from nodes.mempool import CREATED_AT_WINDOW, Mempool, Refused
+from nodes.refusals import RefusalKind
 from nodes.server.problems import REFUSAL_STATUS
 from tests.conftest import Consortium, make_consortium
 
@@ -424,3 +426,93 @@ def test_a_roster_change_admits_new_senders_and_drops_what_it_no_longer_allows()
     no_role = Roster(2, (orgs["org0"], Organisation("org2", ("king",), orgs["org2"].keys)))
     assert pool.set_members(no_role.members()) == 2  # org2's anchor and the newcomer's
     assert len(pool) == 1
+
+
+# ---- the created_at window ---------------------------------------------------
+
+
+def dated(c: Consortium, created_at: str, member: int = 0, **args: Any) -> SignedTransaction:
+    key = c.members[member]
+    args = args or {"sha256": os.urandom(32).hex(), "size": 1}
+    return Transaction.new(key, c.chain_id, "evidence", "anchor", args, created_at=created_at).sign(
+        key
+    )
+
+
+NOON = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def clocked(c: Consortium, window: timedelta = CREATED_AT_WINDOW, **kw: Any) -> Mempool:
+    return Mempool(
+        c.genesis,
+        default_registry(c.genesis),
+        kw.get("committed", nothing_committed),
+        created_at_window=window,
+        clock=lambda: NOON,
+    )
+
+
+@pytest.mark.parametrize(
+    ("created_at", "shown"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+        ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999Z"),
+        ("2026-06-01T11:49:59.999999Z", "2026-06-01T11:49:59.999999Z"),  # just past 10 min
+        ("2026-06-01T12:10:00.000001Z", "2026-06-01T12:10:00.000001Z"),
+    ],
+)
+def test_created_at_outside_the_window_is_422(c: Consortium, created_at: str, shown: str) -> None:
+    pool = clocked(c)
+    tx = dated(c, created_at)
+    r = refused(pool, tx.to_dict())
+    assert r.kind is RefusalKind.OUT_OF_TIME
+    assert (REFUSAL_STATUS[r.kind], r.title) == (422, "stale or future transaction")
+    for fragment in (shown, "2026-06-01T12:00:00.000000Z", "600 seconds", "sign"):
+        assert fragment in r.detail, (fragment, r.detail)
+    assert len(pool) == 0
+
+
+@pytest.mark.parametrize(
+    "created_at", ["2026-06-01T11:50:00Z", "2026-06-01T12:00:00Z", "2026-06-01T12:10:00Z"]
+)
+def test_created_at_within_the_window_is_admitted(c: Consortium, created_at: str) -> None:
+    tx = dated(c, created_at)
+    assert clocked(c).admit(tx.to_dict()) == tx.tx_id
+
+
+def test_created_at_window_of_one_second(c: Consortium) -> None:
+    second = timedelta(seconds=1)
+    inside = [dated(c, t) for t in ("2026-06-01T11:59:59Z", "2026-06-01T12:00:01Z")]
+    outside = [dated(c, t) for t in ("2026-06-01T11:59:58.999999Z", "2026-06-01T12:00:01.5Z")]
+    results = clocked(c, second).admit_many([*inside, *outside])
+    assert results[:2] == [tx.tx_id for tx in inside]
+    assert [r.title for r in results[2:] if isinstance(r, Refused)] == [
+        "stale or future transaction"
+    ] * 2
+    assert "within 1 seconds" in results[2].detail  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        clocked(c, timedelta(0))
+
+
+def test_created_at_window_is_for_admission_only(c: Consortium, tmp_path: Any) -> None:
+    """A proposed block's transactions are not judged by this node's clock, and a
+    committed transaction sent again still hears that it is committed."""
+    old = dated(c, "2001-01-01T00:00:00Z")
+    pool = clocked(c)
+    assert refused(pool, old).title == "stale or future transaction"
+    assert pool.check_block([old]) is None
+    assert pool.check_block_transaction(old) is None
+    with Store.create(str(tmp_path / "node.sqlite"), c.genesis) as store:
+        seal(store, [old], c.validator_keys)
+        r = refused(clocked(c, committed=store.committed_among), old)
+        assert r.title == "already committed"
+
+
+def test_default_window_is_ten_minutes_of_the_wall_clock(c: Consortium) -> None:
+    pool = pool_for(c)
+    assert pool.created_at_window == timedelta(minutes=10)
+    now = datetime.now(UTC)
+    fresh = dated(c, format_time(now))
+    assert pool.admit(fresh) == fresh.tx_id
+    stale = dated(c, format_time(now - timedelta(minutes=11)))
+    assert refused(pool, stale).kind is RefusalKind.OUT_OF_TIME

@@ -131,11 +131,11 @@ def test_another_validators_envelope_is_accepted_a_strangers_refused(cluster: Cl
         a,
         path,
         content=body,
-        headers=sign_request(node_key, cluster.chain_id, path, body.encode()) | JSON,
+        headers=sign_request(node_key, cluster.chain_id, a, path, body.encode()) | JSON,
     )
     assert ok.status_code == 200 and ok.json() == {"accepted": 1}, ok.text
     stranger = SigningKey.generate()
-    headers = sign_request(stranger, cluster.chain_id, path, body.encode()) | JSON
+    headers = sign_request(stranger, cluster.chain_id, a, path, body.encode()) | JSON
     problem(cluster.post(a, path, content=body, headers=headers), 403, "not a validator")
 
 

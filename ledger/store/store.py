@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, inspect, select
@@ -39,6 +39,7 @@ from ledger.model.genesis import Genesis
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
 from ledger.receipt import build_receipt
+from ledger.state_write import StateWrite as StateWrite  # re-exported: the store keeps them
 from ledger.store import schema as t
 from ledger.store.bulk import insert_rows
 from ledger.store.engine import open_engine
@@ -47,20 +48,6 @@ from ledger.store.log_table import StoredLog, write_nodes
 from ledger.store.snapshot import Snapshot
 from ledger.successor import Tip, successor_faults
 from ledger.tree_ranges import NodeId
-
-
-@dataclass(frozen=True)
-class StateWrite:
-    """A contract's write of ``value`` (JSON-safe) under ``key``, made by the
-    transaction at ``log_index``."""
-
-    contract: str
-    key: str
-    value: Any
-    log_index: int
-    encoded: str | None = field(default=None, compare=False, repr=False)
-    """``value``'s canonical JSON, when the writer already has it (saves encoding it
-    again); must be exactly ``canonical(value)``."""
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,32 @@ def anchor_files(
 ) -> list[dict[str, Any]]:
     """Anchor each described file as ``organisation``, wait for the anchors, then publish
     the facts of each document whose first anchor is this organisation's and whose facts
-    are not yet published; one result row per file."""
-    anchors = [
-        Transaction.new(key, chain_id, "evidence", "anchor", d.args).sign(key) for _, d in files
-    ]
-    for tx in anchors:
+    are not yet published; one result row per file.
+
+    A document no one has anchored yet has its facts sent right behind its anchor, so
+    both usually commit in one block; if that publication is refused (another anchor of
+    the same digest came first, or it was ordered before the anchor), the facts are
+    published after the anchor commits, as for any other document that owes them."""
+    anchors = []
+    early: dict[str, SignedTransaction] = {}  # anchor tx id -> its facts, sent with it
+    for _, d in files:
+        tx = Transaction.new(key, chain_id, "evidence", "anchor", d.args).sign(key)
+        new = d.facts and not is_anchored(client, d.args["sha256"])
         client.submit(tx)
+        anchors.append(tx)
+        if new:
+            publish = _publish_tx(key, chain_id, d)
+            try:
+                client.submit(publish)
+            except ApiProblem:
+                continue  # published after the anchor commits, below
+            early[tx.tx_id] = publish
     rows = []
     for (path, d), tx in zip(files, anchors, strict=True):
         row = _row(path, d, tx, client.wait_committed(tx, timeout))
         if row["applied"]:
+            if tx.tx_id in early:
+                client.wait_committed(early[tx.tx_id], timeout)
             first = client.request("GET", f"/v1/evidence/{row['sha256']}")["anchor"]
             row["first"] = first["tx_id"] == tx.tx_id
             row["facts_published"] = first["facts_published"]
@@ -52,9 +68,7 @@ def anchor_files(
     publishing: list[tuple[dict[str, Any], SignedTransaction]] = []
     for row, (_, d) in zip(rows, files, strict=True):
         if row.get("publish") and d.facts:
-            args = {"sha256": d.args["sha256"], "facts": d.facts}
-            tx = Transaction.new(key, chain_id, "evidence", "publish_facts", args).sign(key)
-            publishing.append((row, tx))
+            publishing.append((row, _publish_tx(key, chain_id, d)))
     submitted = []
     for row, tx in publishing:
         try:
@@ -70,6 +84,22 @@ def anchor_files(
         if not row["facts_published"]:
             row["reason"] = f"facts not published: {outcome.get('reason') or st.get('reason')}"
     return rows
+
+
+def is_anchored(client: ConsortiumClient, digest: str) -> bool:
+    """Whether the ledger already holds an anchor of ``digest``."""
+    try:
+        client.request("GET", f"/v1/evidence/{digest}")
+    except ApiProblem as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def _publish_tx(key: SigningKey, chain_id: str, d: Described) -> SignedTransaction:
+    args = {"sha256": d.args["sha256"], "facts": d.facts}
+    return Transaction.new(key, chain_id, "evidence", "publish_facts", args).sign(key)
 
 
 def _row(path: Path, d: Described, tx: SignedTransaction, st: dict[str, Any]) -> dict[str, Any]:

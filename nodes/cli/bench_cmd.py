@@ -145,3 +145,47 @@ def consortium(
         "transactions", f"{f.committed:,} of {f.submitted:,} sent", "", f"{f.refused} refused", ""
     )
     console.print(table)
+
+
+@app.command("cli")
+@handle_errors
+def cli(
+    runs: Annotated[
+        int, typer.Option(min=1, help="Runs of each command; the median is shown.")
+    ] = 5,
+    base_port: Annotated[int, typer.Option(help="Port of the first node.")] = 7461,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the consortium folder here (logs, stores).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Time the command line as a person runs it: the CPU of `provledger --help` and of
+    `consortium status`, the wall time of `anchor FILE` on an idle local consortium (started
+    in a temporary folder and stopped), and the import time of the CLI, each beside its
+    target."""
+    from nodes.bench.cli import run_cli_bench
+
+    with tempfile.TemporaryDirectory(prefix="provledger-bench-") as tmp:
+        folder = keep or Path(tmp)
+        if as_json:
+            figures = run_cli_bench(folder, runs, base_port)
+        else:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("starting", total=None)
+                figures = run_cli_bench(
+                    folder, runs, base_port, lambda what: bar.update(task, description=what)
+                )
+    if as_json:
+        emit_json({"runs": runs, "figures": [{**f.__dict__, "met": f.met} for f in figures]})
+        return
+    table = Table(title=f"provledger CLI benchmark (median of {runs} runs)")
+    for col in ("measure", "result", "target", "met"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+    for f in figures:
+        table.add_row(
+            f.name,
+            f"{f.value:.3f} {f.unit}",
+            f"<= {f.target:g} {f.unit}",
+            "[green]yes[/]" if f.met else "[red]no[/]",
+        )
+    console.print(table)

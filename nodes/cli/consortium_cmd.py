@@ -49,7 +49,11 @@ def init(
     for c in configs:
         table.add_row(c.name, c.url, c.database)
     console.print(table)
-    console.print(f"start it with: provledger consortium up {folder}", highlight=False)
+    console.print(
+        f"wrote keys/, genesis.json, trust.json and one config per node in {folder}\n"
+        f"start it with: provledger consortium up {folder}",
+        highlight=False,
+    )
 
 
 @app.command("up")

@@ -49,7 +49,14 @@ def describe_differences(data: bytes, found: tuple[Difference, ...]) -> list[dic
 
 
 def print_differences(data: bytes, found: tuple[Difference, ...], label: str) -> None:
-    """A table of the paragraphs where ``data`` differs from the anchored document."""
+    """A table of the paragraphs where ``data`` differs from the anchored document; one
+    line saying so when the anchor holds no paragraph hashes to compare with."""
+    if not found:
+        console.print(
+            "The anchor holds no paragraph hashes, so the paragraphs that differ cannot be named.",
+            highlight=False,
+        )
+        return
     table = Table(
         "change",
         "anchored",

@@ -22,11 +22,11 @@ from nodes.cli.output import (
     EXIT_UNUSABLE,
     console,
     emit_json,
-    err_console,
     fail,
     handle_errors,
 )
 from nodes.cli.reads import get_or_exit
+from nodes.cli.verdict import NOT_VERIFIED, VERIFIED, print_verdict
 from nodes.client import ConsortiumClient
 from nodes.consortium.layout import Layout
 
@@ -175,21 +175,23 @@ def verify_fact_cmd(
     """Prove offline that one fact belongs to an anchored document, without the document:
     the fact's Merkle proof leads to the facts root that the anchor's receipt proves.
 
-    Exit 0 verified, 1 not verified.
+    The first line is the verdict: VERIFIED, or NOT VERIFIED when the fact's proof or
+    the receipt inside it fails a check. Exit 0 verified, 1 not verified.
     """
     data: Any = read_json(proof, "fact proof file")
     try:
         v = verify_fact(data, Trust.load(trust))
     except ReceiptError as exc:
         if as_json:
-            emit_json({"verified": False, "reason": str(exc)})
+            emit_json({"verdict": NOT_VERIFIED, "verified": False, "reason": str(exc)})
         else:
-            err_console.print(f"[bold red]NOT VERIFIED[/] {proof}: {exc}", highlight=False)
+            print_verdict(NOT_VERIFIED, str(proof), str(exc))
         raise typer.Exit(EXIT_FAILED) from exc
     r = v.receipt
     if as_json:
         emit_json(
             {
+                "verdict": VERIFIED,
                 "verified": True,
                 "fact": v.fact,
                 "index": v.index,
@@ -203,7 +205,7 @@ def verify_fact_cmd(
         )
         return
     console.print(
-        f"[bold green]VERIFIED[/] fact {v.index} of {v.count}: {v.fact.get('kind')} "
+        f"[bold green]{VERIFIED}[/] fact {v.index} of {v.count}: {v.fact.get('kind')} "
         f"{v.fact.get('value')!r} {v.fact.get('unit') or ''}\n"
         f"  “{v.fact.get('text')}”\n"
         f"  of document {v.document} ({r.entry.tx.args.get('title')})\n"

@@ -35,9 +35,11 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate a new Ed25519 key and write it with mode 0600."""
+    """Generate a new Ed25519 key and write it to PATH with mode 0600."""
     key = SigningKey.generate()
     write_key_file(path, key, overwrite=force)
+    if not as_json:
+        console.print(f"wrote {path} (mode 0600)", highlight=False, soft_wrap=True)
     _describe(path, key, as_json)
 
 

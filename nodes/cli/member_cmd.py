@@ -15,7 +15,7 @@ from ledger.keys import SigningKey, read_key_file, write_key_file
 from ledger.model.transaction import Transaction
 from ledger.trust import Trust
 from nodes.bootstrap import key_paths, load_genesis, write_json
-from nodes.cli.output import EXIT_FAILED, console, emit_json, handle_errors
+from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
 from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 from nodes.member import member_key
@@ -104,6 +104,7 @@ def _new_member_key(layout: Layout, organisation: str) -> SigningKey:
         return read_key_file(path)
     key = SigningKey.generate()
     write_key_file(path, key)
+    err_console.print(f"wrote the new member key {path}", highlight=False, soft_wrap=True)
     return key
 
 
@@ -201,7 +202,7 @@ def _report(
         highlight=False,
     )
     if found["status"] == "applied":
-        console.print(f"  {layout.trust} now lists the new roster.", highlight=False)
+        console.print(f"  wrote {layout.trust}: it lists the new roster.", highlight=False)
 
 
 @app.command("trust")

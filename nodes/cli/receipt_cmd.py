@@ -16,7 +16,8 @@ from ledger.receipt import VerifiedReceipt, verify_receipt
 from ledger.trust import Trust
 from nodes.bootstrap import write_json
 from nodes.cli.diff_view import describe_differences, print_differences
-from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
+from nodes.cli.output import EXIT_FAILED, console, emit_json, handle_errors
+from nodes.cli.verdict import NOT_ANCHORED, NOT_VERIFIED, VERIFIED, print_verdict
 from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 
@@ -51,21 +52,23 @@ def receipt_cmd(
     """Fetch the receipt of FILE's anchor, check it locally, and write it to OUT.
 
     The receipt alone proves, offline, who anchored these bytes, when and under which
-    validators' signatures. Exit 0 written; 1 not anchored or not verified.
+    validators' signatures. Writes only OUT, and only when the receipt verifies; says so.
+    Exit 0 written; 1 NOT ANCHORED (no anchor of these bytes) or NOT VERIFIED (the
+    receipt failed a check).
     """
     layout = Layout(consortium)
     data, digest, anchor = file_and_trust(file, layout, trust)
     with ConsortiumClient.of(layout) as client:
         found = fetch_anchor(client, digest)
     if found is None:
-        err_console.print(f"[bold red]NOT ANCHORED[/] {file}: no anchor of SHA-256 {digest}")
+        print_verdict(NOT_ANCHORED, str(file), f"no anchor of SHA-256 {digest} on the ledger")
         raise typer.Exit(EXIT_FAILED)
     try:
         check = verify_anchor(found["receipt"], anchor, data)
         if not check.matches:
             raise ReceiptError("the receipt anchors another digest or size than this file's")
     except ReceiptError as exc:
-        err_console.print(f"[bold red]NOT VERIFIED[/] {file}: {exc}", highlight=False)
+        print_verdict(NOT_VERIFIED, str(file), f"receipt does not verify: {exc}")
         raise typer.Exit(EXIT_FAILED) from exc
     write_json(out, found["receipt"])
     console.print(
@@ -87,8 +90,10 @@ def verify_receipt_cmd(
     """Verify a receipt offline against trust.json, and that FILE (if given) is exactly
     the document it anchors; for a changed copy, name the paragraphs that differ.
 
-    Needs nothing but the consortium's public keys: no server, no database.
-    Exit 0 verified, 1 not verified.
+    Needs nothing but the consortium's public keys: no server, no database. The first
+    line is the verdict: VERIFIED; NOT VERIFIED (the receipt failed a check); or NOT
+    ANCHORED (the receipt verifies but anchors other bytes than FILE's). Exit 0 verified;
+    1 not verified or not anchored.
     """
     anchor = Trust.load(trust)
     data = read_json(receipt, "receipt file")
@@ -101,21 +106,35 @@ def verify_receipt_cmd(
             result = check.receipt
     except ReceiptError as exc:
         if as_json:
-            emit_json({"verified": False, "reason": str(exc)})
+            emit_json({"verdict": NOT_VERIFIED, "verified": False, "reason": str(exc)})
         else:
-            err_console.print(f"[bold red]NOT VERIFIED[/] {receipt}: {exc}", highlight=False)
+            print_verdict(NOT_VERIFIED, str(receipt), str(exc))
         raise typer.Exit(EXIT_FAILED) from exc
     if content is not None and file is not None and not check.matches:
-        why = f"{file} is not the document this receipt anchors (SHA-256 or size differ)"
+        why = "not the document this receipt anchors (SHA-256 or size differ)"
         if as_json:
             found = describe_differences(content, check.differences)
-            emit_json({"verified": False, "reason": why, "differences": found, **summary(result)})
+            emit_json(
+                {
+                    "verdict": NOT_ANCHORED,
+                    "verified": False,
+                    "reason": why,
+                    "differences": found,
+                    **summary(result),
+                }
+            )
         else:
-            err_console.print(f"[bold red]NOT VERIFIED[/] {why}", highlight=False)
+            print_verdict(NOT_ANCHORED, str(file), why)
+            console.print(
+                f"The receipt {receipt} verifies: it anchors {result.entry.tx.args.get('title')!r}"
+                f" (SHA-256 {str(result.entry.tx.args.get('sha256'))[:16]}…), deposited by "
+                f"{result.organisation} at height {result.height} ({result.time}).",
+                highlight=False,
+            )
             print_differences(content, check.differences, str(file))
         raise typer.Exit(EXIT_FAILED)
     if as_json:
-        emit_json({"verified": True, **summary(result)})
+        emit_json({"verdict": VERIFIED, "verified": True, **summary(result)})
     else:
         label = f"{receipt}" + (f" for {file}" if file is not None else "")
         print_verified(result, label)
@@ -141,7 +160,7 @@ def summary(v: VerifiedReceipt) -> dict[str, object]:
 def print_verified(v: VerifiedReceipt, label: str) -> None:
     """Print a verified receipt for a person."""
     console.print(
-        f"[bold green]VERIFIED[/] {label}\n"
+        f"[bold green]{VERIFIED}[/] {label}\n"
         f"  {v.entry.tx.contract}.{v.entry.tx.action} by [bold]{v.organisation}[/]\n"
         f"  committed at height {v.height} (log index {v.index}), consensus time {v.time}\n"
         f"  block {v.block_hash}\n"

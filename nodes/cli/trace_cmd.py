@@ -398,6 +398,12 @@ def history_cmd(
     if as_json:
         emit_json(found)
         return
+    if receipts is not None:
+        console.print(
+            f"wrote {len(found['history'])} receipt(s) to {receipts}",
+            highlight=False,
+            soft_wrap=True,
+        )
     p = found["product"]
     console.print(
         f"[bold]{p['id']}[/] {p['status']} · held by {p['custodian']} · owned by "

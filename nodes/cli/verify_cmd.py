@@ -11,8 +11,9 @@ import typer
 from ledger.anchor_proof import AnchorCheck, verify_anchor
 from ledger.errors import ReceiptError
 from nodes.cli.diff_view import describe_differences, print_differences
-from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
+from nodes.cli.output import EXIT_FAILED, console, emit_json, handle_errors
 from nodes.cli.receipt_cmd import fetch_anchor, file_and_trust, print_verified, summary
+from nodes.cli.verdict import NOT_ANCHORED, NOT_VERIFIED, VERIFIED, Verdict, print_verdict
 from nodes.client import ConsortiumClient
 from nodes.consortium.layout import Layout
 from nodes.documents import describe
@@ -42,8 +43,10 @@ def verify(
     """Verify FILE: who deposited it, when (consensus time), at which height, and which
     validators signed, checked locally against trust.json.
 
-    If FILE is not anchored, name the anchored document it resembles (same title or most
-    of the same paragraphs) and the paragraphs that differ. Exit 0 verified; 1 not.
+    The first line is the verdict: VERIFIED; NOT ANCHORED (no anchor of these bytes:
+    it names the anchored document FILE resembles, by title or most of the same
+    paragraphs, and the paragraphs that differ); or NOT VERIFIED (the anchor's receipt
+    failed a check). Exit 0 verified; 1 not anchored or not verified.
     """
     layout = Layout(consortium)
     data, digest, anchor = file_and_trust(file, layout, trust)
@@ -57,16 +60,17 @@ def verify(
             if not check.matches:
                 raise ReceiptError("the receipt anchors another digest or size than this file's")
         except ReceiptError as exc:
-            _refuse(as_json, file, digest, f"receipt does not verify: {exc}")
+            _refuse(as_json, file, digest, NOT_VERIFIED, f"receipt does not verify: {exc}")
         _verified(as_json, file, digest, check, found["anchor"])
         return
     why = f"no anchor of SHA-256 {digest} on the ledger"
     if near_receipt is None:
-        _refuse(as_json, file, digest, why)
+        _refuse(as_json, file, digest, NOT_ANCHORED, why)
     try:
         check = verify_anchor(near_receipt["receipt"], anchor, data)
     except ReceiptError as exc:
-        _refuse(as_json, file, digest, f"{why}; a similar anchor does not verify: {exc}")
+        why = f"{why}; the receipt of a similar anchored document does not verify: {exc}"
+        _refuse(as_json, file, digest, NOT_ANCHORED, why)
     _differs(as_json, file, digest, data, check, why)
 
 
@@ -82,6 +86,7 @@ def _verified(
     if as_json:
         emit_json(
             {
+                "verdict": VERIFIED,
                 "verified": True,
                 "file": str(file),
                 "sha256": digest,
@@ -106,6 +111,7 @@ def _differs(
     if as_json:
         emit_json(
             {
+                "verdict": NOT_ANCHORED,
                 "verified": False,
                 "file": str(file),
                 "sha256": digest,
@@ -119,7 +125,7 @@ def _differs(
             }
         )
         raise typer.Exit(EXIT_FAILED)
-    err_console.print(f"[bold red]NOT ANCHORED[/] {file}: {why}", highlight=False)
+    print_verdict(NOT_ANCHORED, str(file), why)
     console.print(
         f"It resembles the anchored document [bold]{original.get('title')}[/] "
         f"(SHA-256 {original['sha256'][:16]}…), deposited by {check.receipt.organisation} at "
@@ -130,9 +136,17 @@ def _differs(
     raise typer.Exit(EXIT_FAILED)
 
 
-def _refuse(as_json: bool, file: Path, digest: str, why: str) -> NoReturn:
+def _refuse(as_json: bool, file: Path, digest: str, verdict: Verdict, why: str) -> NoReturn:
     if as_json:
-        emit_json({"verified": False, "file": str(file), "sha256": digest, "reason": why})
+        emit_json(
+            {
+                "verdict": verdict,
+                "verified": False,
+                "file": str(file),
+                "sha256": digest,
+                "reason": why,
+            }
+        )
     else:
-        err_console.print(f"[bold red]NOT VERIFIED[/] {file}: {why}", highlight=False)
+        print_verdict(verdict, str(file), why)
     raise typer.Exit(EXIT_FAILED)

@@ -10,9 +10,12 @@ from nodes.consortium.layout import Layout
 from nodes.consortium.processes import running
 
 
-def node_status(layout: Layout, name: str, url: str, timeout: float = 2.0) -> dict[str, Any]:
+def node_status(
+    layout: Layout, name: str, url: str, timeout: float = 2.0, http: httpx.Client | None = None
+) -> dict[str, Any]:
     """``{"name", "url", "pid", "up", "height", "head"}``: ``up`` when the node answers
-    HTTP; ``head`` is the hex block hash at ``height`` (None before the first block)."""
+    HTTP; ``head`` is the hex block hash at ``height`` (None before the first block).
+    ``http``, if given, is the client to ask with (one client for many nodes)."""
     row: dict[str, Any] = {
         "name": name,
         "url": url,
@@ -22,7 +25,8 @@ def node_status(layout: Layout, name: str, url: str, timeout: float = 2.0) -> di
         "head": None,
     }
     try:
-        head = httpx.get(f"{url}/v1/head", timeout=timeout).json()
+        get = http.get if http is not None else httpx.get
+        head = get(f"{url}/v1/head", timeout=timeout).json()
     except (httpx.HTTPError, ValueError):
         return row
     row.update(up=True, height=head.get("height"), head=head.get("block_hash"))
@@ -31,4 +35,5 @@ def node_status(layout: Layout, name: str, url: str, timeout: float = 2.0) -> di
 
 def consortium_status(layout: Layout) -> list[dict[str, Any]]:
     """Every node's status, in name order."""
-    return [node_status(layout, c.name, c.url) for c in layout.configs()]
+    with httpx.Client() as http:
+        return [node_status(layout, c.name, c.url, http=http) for c in layout.configs()]

@@ -26,7 +26,8 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a page of catch-up blocks fits well wit
 
 
 class PeerClient:
-    """Talks to the peer named ``name`` at ``url``."""
+    """Talks to the peer named ``name`` (its validator name in genesis) at ``url``; every
+    POST is addressed to that name and signed afresh, so each attempt has its own nonce."""
 
     def __init__(self, name: str, url: str, key: SigningKey, chain_id: str) -> None:
         self.name, self.url = name, url
@@ -38,7 +39,7 @@ class PeerClient:
     async def post_raw(self, path: str, body: bytes, *, retries: int = len(RETRY_DELAYS)) -> Any:
         """POST already encoded JSON ``body``, signed; the decoded answer, or None."""
         for attempt in range(retries + 1):
-            headers = sign_request(self._key, self._chain_id, path, body)
+            headers = sign_request(self._key, self._chain_id, self.name, path, body)
             headers["content-type"] = "application/json"
             try:
                 status, content = await self._send("POST", path, content=body, headers=headers)

@@ -124,7 +124,7 @@ class Committer:
         if header.height % PRUNE_EVERY == 0:
             await asyncio.to_thread(self._vote_log.prune, header.height + 1)
         self._outbox.broadcast(CONSENSUS_PATH, [encode_committed(header.height)])
-        await self._txs.notify()
+        self._txs.changed()
         log.info(
             "stored block %d (%d txs, %d rejected by contracts)%s",
             header.height,

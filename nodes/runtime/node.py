@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,11 @@ class Node:
         self.store.check_integrity()  # a damaged head refuses the start, naming the fault
         self.registry = default_registry(self.genesis)
         self.mempool = Mempool(
-            self.genesis, self.registry, self.store.committed_among, config.limits.mempool
+            self.genesis,
+            self.registry,
+            self.store.committed_among,
+            config.limits.mempool,
+            created_at_window=timedelta(seconds=config.limits.created_at_window_seconds),
         )
         self.refresh_members()
         _check_peers(config, self.genesis.validators, self.name)
@@ -196,8 +201,9 @@ class Node:
             if message.height <= self.store.height() + 1:
                 name = self.validators.names.get(sender)
                 for peer in self.peers:
-                    if peer.name == name:
-                        peer.height = max(peer.height, message.height)
+                    if peer.name == name and message.height > peer.height:
+                        peer.height = message.height
+                        self.txs.changed()  # a block may now be stored on a quorum
             return
         if isinstance(message, ProposalMessage):
             event = Received(SignedProposal(message.proposal, message.signature))

@@ -6,7 +6,8 @@ Promises:
 - The reasons of the latest ``REFUSED_MEMORY`` refusals are kept, so a client can ask
   why; older ones are forgotten.
 - ``wait_committed`` returns as soon as the status is no longer pending (woken by
-  ``notify``), or after ``timeout`` seconds.
+  ``changed``: a block stored here, or a peer saying it stored one), or after
+  ``timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class TxStatus:
         self._threshold, self._stored_on = threshold, stored_on
         self._refused: OrderedDict[str, str] = OrderedDict()
         self._admitted_at: dict[bytes, float] = {}
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()
 
     def admitted(self, tx_id: bytes, at: float) -> None:
         """A client's transaction was admitted at monotonic time ``at``."""
@@ -61,10 +62,10 @@ class TxStatus:
                 out.append(at - started)
         return out
 
-    async def notify(self) -> None:
-        """Wake ``wait_committed`` callers: something was stored."""
-        async with self._changed:
-            self._changed.notify_all()
+    def changed(self) -> None:
+        """Wake ``wait_committed`` callers: a block was stored here or on a peer."""
+        woken, self._changed = self._changed, asyncio.Event()
+        woken.set()
 
     def status(self, tx_id: str) -> dict[str, Any]:
         """Where ``tx_id`` stands; ``NotFoundError`` if this node never saw it."""
@@ -105,9 +106,8 @@ class TxStatus:
             left = deadline - time.monotonic()
             if left <= 0:
                 return self.status(tx_id)
-            async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
 
 
 def _tx_id_of(item: Any) -> str | None:

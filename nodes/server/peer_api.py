@@ -1,7 +1,9 @@
 """The peer API (``/peer``): consensus messages, relayed transactions, block sync.
 
-POSTs must be signed by a validator of this chain's genesis (see
-``nodes.peer.envelope``); anything else is refused 403 and logged. Bodies are read as
+POSTs must be signed by a validator of this chain's genesis, addressed to this node,
+within ``limits.peer_window_seconds`` of its clock, with a nonce not used before (see
+``nodes.peer.envelope``); anything else is refused 403 and logged. The application keeps
+the nonces it accepted (``SeenNonces``, bounded per sender) in ``app.state``. Bodies are read as
 bytes (the envelope signs them) and decoded with the wire format's own decoders; their
 models describe them in the OpenAPI document.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,13 +21,15 @@ from fastapi.responses import JSONResponse
 from ledger.errors import LedgerError, SignatureError
 from ledger.quorum import ValidatorSet
 from nodes.mempool import Mempool
-from nodes.peer.envelope import check_request
+from nodes.peer.envelope import EnvelopeRefused, check_request
+from nodes.peer.replay import SeenNonces
 from nodes.peer.wire import ProposalMessage, VoteMessage, decode, verify_proposal
 from nodes.server.bodies import items_of, json_body
 from nodes.server.client_api import block_item
 from nodes.server.deps import (
     ChainIdDep,
     LimitsDep,
+    NameDep,
     NodeDep,
     ReceiverDep,
     StoreDep,
@@ -64,20 +69,41 @@ async def _context(node: NodeDep) -> PeerContext:
     return node
 
 
+def _seen_nonces(request: Request) -> SeenNonces:
+    """The nonces this application accepted (one memory per application, made on first
+    use; dependencies run in the event loop, so it is made once)."""
+    state = request.app.state
+    seen: SeenNonces | None = getattr(state, "peer_nonces", None)
+    if seen is None:
+        seen = state.peer_nonces = SeenNonces()
+    return seen
+
+
 async def signed_body(
-    request: Request, validators: ValidatorsDep, chain_id: ChainIdDep
+    request: Request,
+    validators: ValidatorsDep,
+    chain_id: ChainIdDep,
+    me: NameDep,
+    limits: LimitsDep,
 ) -> tuple[str, Any]:
     """The key id of the validator that signed the request, and its decoded JSON body;
-    ``Problem`` 403 if no validator of this chain signed it for this path."""
+    ``Problem`` 403 unless a validator of this chain signed it for this node and path,
+    within the window, with a nonce not used before."""
     raw, obj = await json_body(request)
     try:
         sender = check_request(
             {k.lower(): v for k, v in request.headers.items()},
             validators,
             chain_id,
+            me,
             request.url.path,
             raw,
+            _seen_nonces(request),
+            timedelta(seconds=limits.peer_window_seconds),
         )
+    except EnvelopeRefused as exc:
+        log.warning("refused peer request to %s: %s", request.url.path, exc)
+        raise Problem(403, exc.title, str(exc)) from exc
     except SignatureError as exc:
         log.warning("refused peer request to %s: %s", request.url.path, exc)
         raise Problem(403, "not a validator", str(exc)) from exc

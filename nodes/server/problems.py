@@ -118,6 +118,7 @@ REFUSAL_STATUS: dict[RefusalKind, int] = {
     RefusalKind.DUPLICATE: 409,
     RefusalKind.WRONG_CHAIN: 422,
     RefusalKind.REJECTED: 422,
+    RefusalKind.OUT_OF_TIME: 422,
     RefusalKind.FULL: 503,
 }
 """The one table from a refusal's kind to the HTTP status a client sees."""
