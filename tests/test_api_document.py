@@ -50,7 +50,7 @@ def resolve(document: dict[str, Any], ref: str) -> dict[str, Any]:
 
 def test_every_route_is_documented(document):
     ops = {(m, p) for m, p, _ in operations(document)}
-    assert len(ops) == 26
+    assert len(ops) == 28
     for route in (
         ("get", "/v1/transactions/{tx_id}"),
         ("get", "/v1/blocks/{height}"),
@@ -119,6 +119,8 @@ ERRORS = {
     ("post", "/v1/evidence/similar"): {400, 408, 413, 415},
     ("get", "/v1/members"): set(),
     ("get", "/v1/membership/proposals/{tx_id}"): {400, 404},
+    ("get", "/v1/membership/proposals"): set(),
+    ("get", "/v1/resolve/{prefix}"): {400},
     ("get", "/v1/trust"): set(),
     ("get", "/v1/trace/products/{tail}"): {400, 404, 422},
     ("post", "/peer/consensus"): {400, 403, 408, 413, 415},

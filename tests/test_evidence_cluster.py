@@ -6,6 +6,9 @@ joins by a quorum's approval, anchors, and leaves."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from ledger.canonical import sha256
 from ledger.keys import read_key_file
 from ledger.model import Transaction
 from seeds.corpus import documents
-from tests.cluster import Cluster, cli, running
+from tests.cluster import REPO, Cluster, cli, running
 
 SEEDS = [Path(__file__).resolve().parent.parent / "seeds" / "corpus" / d.name for d in documents()]
 
@@ -210,3 +213,104 @@ def test_an_organisation_joins_with_a_quorum_anchors_and_leaves(
     audit = run(cluster, "audit", "--json")
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert json.loads(audit.stdout)["ok"] is True
+
+
+def _narrow(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
+    """``provledger ARGS --consortium DIR`` in an 80-column terminal."""
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "nodes.cli", *args, "--consortium", str(cluster.root)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_ids_by_prefix_and_the_chain_from_the_terminal(cluster: Cluster) -> None:
+    key = cluster.member_key("sinochem")
+    twins = [cluster.anchor_tx(key, "c0ffee00" + os.urandom(28).hex()) for _ in range(2)]
+    cluster.submit_batch(cluster.names[0], twins)
+    statuses = cluster.wait_committed(cluster.names[0], [t.tx_id for t in twins])
+    first = twins[0]
+    where = statuses[first.tx_id]
+
+    shown = ok_json(cluster, "tx", first.tx_id[:8])
+    assert (shown["tx_id"], shown["status"], shown["outcome"]) == (
+        first.tx_id,
+        "committed",
+        {"applied": True},
+    )
+    assert (shown["contract"], shown["action"], shown["organisation"]) == (
+        "evidence",
+        "anchor",
+        "sinochem",
+    )
+    assert (shown["height"], shown["log_index"]) == (where["height"], where["log_index"])
+    assert shown["args"] == first.tx.args
+    human = _narrow(cluster, "tx", first.tx_id[:10].upper())
+    assert human.returncode == 0, human.stderr
+    assert "evidence.anchor" in human.stdout and "sinochem" in human.stdout
+    assert max(map(len, human.stdout.splitlines())) <= 80
+    short = run(cluster, "tx", first.tx_id[:7])
+    assert short.returncode == 2 and "at least 8" in short.stderr
+    # 2**-32 per stored transaction that some id starts with these digits
+    none = run(cluster, "tx", "00000000")
+    assert none.returncode == 1 and "no transaction starts with 00000000" in none.stderr
+
+    digests = sorted(t.tx.args["sha256"] for t in twins)
+    ambiguous = run(cluster, "evidence", "show", "C0FFEE00")
+    assert ambiguous.returncode == 2 and "ambiguous" in ambiguous.stderr
+    assert all(d in ambiguous.stderr for d in digests)
+    one = ok_json(cluster, "evidence", "show", digests[1][:12])
+    assert one["sha256"] == digests[1]
+    assert one["tx_id"] in {t.tx_id for t in twins}
+    assert run(cluster, "evidence", "facts", "c0ffee0").returncode == 2  # 7 digits, no file
+
+    served = cluster.get(cluster.names[0], f"/v1/blocks/{where['height']}").json()
+    (block,) = ok_json(cluster, "blocks", str(where["height"]))
+    validators = {v.name for v in cluster.genesis.validators}
+    assert block["height"] == where["height"]
+    assert block["block_hash"] == served["certificate"]["block_hash"]
+    assert block["tx_count"] == len(served["block"]["transactions"]) >= 1
+    assert block["time"] == served["block"]["header"]["time"]
+    assert block["proposer_name"] in validators
+    assert len(block["signers"]) >= 2 and set(block["signers"]) <= validators
+    latest = ok_json(cluster, "blocks", "--last", "3")
+    heights = [b["height"] for b in latest]
+    assert len(heights) == 3 and heights[0] >= where["height"]
+    assert heights == list(range(heights[0], heights[0] - 3, -1))
+    table = _narrow(cluster, "blocks", "--last", "3")
+    assert table.returncode == 0, table.stderr
+    assert max(map(len, table.stdout.splitlines())) <= 80
+    single = _narrow(cluster, "blocks", str(where["height"]))
+    assert single.returncode == 0, single.stderr
+    assert block["block_hash"][:10] + "…" in single.stdout
+    missing = run(cluster, "blocks", str(10**9))
+    assert missing.returncode == 1 and missing.stderr
+
+
+def test_open_proposals_are_listed_and_approved_by_prefix(cluster: Cluster) -> None:
+    proposed = ok_json(
+        cluster, "member", "propose", "orchard", "--role", "producer", "--as", "cetc"
+    )
+    pid = proposed["proposal"]["id"]
+    listed = ok_json(cluster, "member", "proposals")
+    mine = {p["id"]: p for p in listed["proposals"]}[pid]
+    assert (mine["approvals"], mine["organisation"], mine["stale"]) == (["cetc"], "orchard", False)
+    needed = mine["needed"]
+    assert needed >= 2
+    human = _narrow(cluster, "member", "proposals")
+    assert human.returncode == 0, human.stderr
+    assert pid[:10] in human.stdout and "orchard: producer" in human.stdout
+    assert f"{needed - 1} of {needed}" in human.stdout
+    assert max(map(len, human.stdout.splitlines())) <= 80
+    assert run(cluster, "member", "approve", pid[:5], "--as", "sasac").returncode == 2
+    for org in ("sasac", "sinochem")[: needed - 1]:
+        approved = ok_json(cluster, "member", "approve", pid[:8], "--as", org)
+        assert approved["proposal"]["id"] == pid
+    assert approved["proposal"]["status"] == "applied"
+    after = ok_json(cluster, "member", "proposals")
+    assert pid not in [p["id"] for p in after["proposals"]]
+    assert after["roster_version"] == listed["roster_version"] + 1

@@ -486,6 +486,27 @@ class Store:
             self.certificate(where.height),
         )
 
+    def ids_with_prefix(self, kind: str, prefix: str, limit: int = 10) -> list[str]:
+        """At most ``limit`` stored ids of ``kind`` (``"tx"``: transaction ids, ``"block"``:
+        block hashes) whose lowercase hex starts with ``prefix`` (1 to 64 lowercase hex
+        digits), in ascending order; one range read of the id's unique index.
+        ``ValueError`` for another kind or a prefix that is not lowercase hex."""
+        columns = {"tx": t.transactions.c.tx_id, "block": t.blocks.c.block_hash}
+        if kind not in columns:
+            raise ValueError(f"no ids of kind {kind!r}; expected one of {sorted(columns)}")
+        if not 1 <= len(prefix) <= 64 or prefix.strip("0123456789abcdef"):
+            raise ValueError("a prefix is 1 to 64 lowercase hex digits")
+        column = columns[kind]
+        low, high = bytes.fromhex(prefix.ljust(64, "0")), bytes.fromhex(prefix.ljust(64, "f"))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(column)
+                .where(column >= low, column <= high)
+                .order_by(column)
+                .limit(max(0, limit))
+            )
+            return [bytes(r[0]).hex() for r in rows]
+
     # ---- contract state ------------------------------------------------------
 
     def state(self, contract: str, key: str) -> Any | None:

@@ -17,6 +17,7 @@ from ledger.errors import ReceiptError, ValidationError
 from ledger.jsonfile import read_json
 from ledger.trust import Trust
 from nodes.bootstrap import write_json
+from nodes.cli.ids import is_prefix, resolve_id
 from nodes.cli.output import (
     EXIT_FAILED,
     EXIT_UNUSABLE,
@@ -39,14 +40,20 @@ Consortium = Annotated[Path, typer.Option(help="The consortium folder.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def digest_of(document: str) -> str:
-    """A document named by its hex SHA-256 or by a file path: its hex SHA-256."""
+def digest_of(document: str, client: ConsortiumClient | None = None) -> str:
+    """A document named by its hex SHA-256, by a file path or (given a ``client``) by a
+    unique prefix of 8 or more hex digits of an anchored SHA-256: its hex SHA-256."""
     if _DIGEST.fullmatch(document):
         return document
     path = Path(document)
-    if not path.is_file():
-        raise ValidationError(f"{document}: neither a SHA-256 (64 hex characters) nor a file")
-    return sha256(path.read_bytes()).hex()
+    if path.is_file():
+        return sha256(path.read_bytes()).hex()
+    if client is not None and is_prefix(document):
+        return resolve_id(client, document, "document")
+    raise ValidationError(
+        f"{document}: neither a SHA-256 (64 hex characters, or a unique prefix of 8 or more) "
+        "nor a file"
+    )
 
 
 def _client(consortium: Path) -> ConsortiumClient:
@@ -63,13 +70,15 @@ def _known_organisation(client: ConsortiumClient, organisation: str) -> None:
 @app.command("show")
 @handle_errors
 def show(
-    document: Annotated[str, typer.Argument(help="A file, or its SHA-256.")],
+    document: Annotated[
+        str, typer.Argument(help="A file, or its SHA-256 (or a unique prefix of 8+ hex digits).")
+    ],
     consortium: Consortium,
     as_json: AsJson = False,
 ) -> None:
     """The anchor of a document: depositor, time, height, facts and re-deposits."""
     with _client(consortium) as client:
-        record = get_or_exit(client, f"/v1/evidence/{digest_of(document)}")["anchor"]
+        record = get_or_exit(client, f"/v1/evidence/{digest_of(document, client)}")["anchor"]
     if as_json:
         emit_json(record)
         return
@@ -122,13 +131,15 @@ def by_depositor(
 @app.command("facts")
 @handle_errors
 def facts(
-    document: Annotated[str, typer.Argument(help="A file, or its SHA-256.")],
+    document: Annotated[
+        str, typer.Argument(help="A file, or its SHA-256 (or a unique prefix of 8+ hex digits).")
+    ],
     consortium: Consortium,
     as_json: AsJson = False,
 ) -> None:
     """The published facts of an anchored document, with their indexes."""
     with _client(consortium) as client:
-        found = get_or_exit(client, f"/v1/evidence/{digest_of(document)}/facts")
+        found = get_or_exit(client, f"/v1/evidence/{digest_of(document, client)}/facts")
     if as_json:
         emit_json(found)
         return
@@ -147,7 +158,9 @@ def facts(
 @app.command("fact-proof")
 @handle_errors
 def fact_proof(
-    document: Annotated[str, typer.Argument(help="A file, or its SHA-256.")],
+    document: Annotated[
+        str, typer.Argument(help="A file, or its SHA-256 (or a unique prefix of 8+ hex digits).")
+    ],
     index: Annotated[int, typer.Argument(help="The fact's index (see `evidence facts`).", min=0)],
     consortium: Consortium,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the fact proof.")],
@@ -156,7 +169,9 @@ def fact_proof(
     Merkle proof and the anchor's receipt. `provledger verify-fact` checks it offline."""
     layout = Layout(consortium)
     with _client(consortium) as client:
-        proof = get_or_exit(client, f"/v1/evidence/{digest_of(document)}/facts/{index}/proof")
+        proof = get_or_exit(
+            client, f"/v1/evidence/{digest_of(document, client)}/facts/{index}/proof"
+        )
     verified = verify_fact(proof, Trust.load(layout.trust))
     write_json(out, proof)
     console.print(

@@ -98,10 +98,25 @@ ENTRIES = (
         "Query anchored documents: by digest, by depositor, their facts and fact proofs.",
     ),
     Entry(
+        "blocks",
+        "nodes.cli.chain_cmd",
+        "blocks",
+        "The latest blocks, or the block at HEIGHT: time, proposer, transactions, hash and "
+        "signers.",
+    ),
+    Entry(
+        "tx",
+        "nodes.cli.chain_cmd",
+        "tx_cmd",
+        "A transaction: its call (contract, action, sender organisation), where it stands "
+        "(height, log index) and its outcome.",
+    ),
+    Entry(
         "member",
         "nodes.cli.member_cmd",
         "app",
-        "Organisations and roles: list the roster; propose and approve changes.",
+        "Organisations and roles: list the roster and the open proposals; propose and "
+        "approve changes.",
     ),
     Entry(
         "trace",

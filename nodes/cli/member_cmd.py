@@ -15,13 +15,15 @@ from ledger.keys import SigningKey, read_key_file, write_key_file
 from ledger.model.transaction import Transaction
 from ledger.trust import Trust
 from nodes.bootstrap import key_paths, load_genesis, write_json
+from nodes.cli.ids import resolve_id
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, handle_errors
 from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 from nodes.member import member_key
 
 app = typer.Typer(
-    help="Organisations and roles: list the roster; propose and approve changes.",
+    help="Organisations and roles: list the roster and the open proposals; propose and "
+    "approve changes.",
     no_args_is_help=True,
 )
 Consortium = Annotated[Path, typer.Option(help="The consortium folder.")]
@@ -97,6 +99,43 @@ def list_members(consortium: Consortium, as_json: AsJson = False) -> None:
     console.print(table)
 
 
+def describe_change(proposal: dict[str, Any]) -> str:
+    """A proposal's change in a few words: ``remove X`` or ``X: role, role``."""
+    if not proposal["keys"]:
+        return f"remove {proposal['organisation']}"
+    return f"{proposal['organisation']}: {', '.join(proposal['roles'])}"
+
+
+@app.command("proposals")
+@handle_errors
+def proposals(consortium: Consortium, as_json: AsJson = False) -> None:
+    """The membership proposals still open: their change, approvals and how many more
+    approvals each needs. A stale proposal (made against an older roster) can no longer
+    pass: propose it again."""
+    with ConsortiumClient.of(Layout(consortium)) as client:
+        found = client.request("GET", "/v1/membership/proposals")
+    if as_json:
+        emit_json(found)
+        return
+    table = Table(
+        "id",
+        "change",
+        "approved by",
+        "still needed",
+        title=f"open proposals at height {found['height']} (roster version "
+        f"{found['roster_version']})",
+    )
+    for p in found["proposals"]:
+        missing = max(0, p["needed"] - len(p["approvals"]))
+        table.add_row(
+            p["id"][:10] + "…",
+            describe_change(p),
+            ", ".join(p["approvals"]),
+            "stale: propose again" if p["stale"] else f"{missing} of {p['needed']}",
+        )
+    console.print(table if found["proposals"] else "no open proposals")
+
+
 def _new_member_key(layout: Layout, organisation: str) -> SigningKey:
     """The member key of ``organisation`` in DIR/keys, created if absent."""
     path = key_paths(layout.root, organisation)[0]
@@ -156,7 +195,13 @@ def propose(
 @app.command("approve")
 @handle_errors
 def approve(
-    proposal: Annotated[str, typer.Argument(help="The proposal id (the proposing tx id).")],
+    proposal: Annotated[
+        str,
+        typer.Argument(
+            help="The proposal id (the proposing tx id), or a unique prefix of 8 or more hex "
+            "digits."
+        ),
+    ],
     consortium: Consortium,
     org: AsOrg = None,
     timeout: Timeout = 60.0,
@@ -165,6 +210,8 @@ def approve(
     """Approve a membership proposal as your organisation. When a quorum of organisations
     has approved, the change applies from the next block. Exit 1 if refused."""
     layout = Layout(consortium)
+    with ConsortiumClient.of(layout) as resolver:
+        proposal = resolve_id(resolver, proposal, "proposal")
     who, _, status, client = submit_call(layout, org, "approve", {"proposal": proposal}, timeout)
     with client:
         _report(client, layout, who, proposal, status, as_json)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from nodes.server import client_api, evidence_api, peer_api, problems, trace_api
+from nodes.server import client_api, evidence_api, lookup_api, peer_api, problems, trace_api
 from nodes.server.deps import (
     ChainIdDep,
     MempoolDep,
@@ -88,6 +88,7 @@ def create_app(node: NodeApi) -> FastAPI:
     problems.install(app, on_damage=node.metrics.corrupt_rows.inc)
     app.include_router(client_api.router)
     app.include_router(evidence_api.router)
+    app.include_router(lookup_api.router)
     app.include_router(peer_api.router)
     app.include_router(trace_api.router)
     app.include_router(operations)
