@@ -4,6 +4,7 @@ hash-linked histories, queries, argument checks and determinism."""
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import subprocess
 import sys
@@ -826,12 +827,15 @@ def test_a_refused_call_leaves_a_caching_view_untouched() -> None:
     assert view.get(C, product_key(LOT_A)) == before
 
 
+def signed_by(c: Any, member: int, action: str, **args: Any) -> Any:
+    """A traceability transaction of ``c``'s member ``member``, signed."""
+    key = c.members[member]
+    return Transaction.new(key, c.chain_id, C, action, args).sign(key)
+
+
 def test_a_block_applies_in_order_and_records_refusals() -> None:
     c = make_consortium(3)  # org0 producer+processor, org1 notary+carrier, org2 regulator
-
-    def tx(member: int, action: str, **args: Any) -> Any:
-        key = c.members[member]
-        return Transaction.new(key, c.chain_id, C, action, args).sign(key)
+    tx = functools.partial(signed_by, c)
 
     block = [
         tx(0, "commission", ids=[LOT_A]),
@@ -979,10 +983,7 @@ class PrefetchingView(DictView):
 
 def test_a_block_refuses_an_unknown_party_and_prefetches_the_roster() -> None:
     c = make_consortium(3)  # org0 producer+processor, org1 notary+carrier, org2 regulator
-
-    def tx(member: int, action: str, **args: Any) -> Any:
-        key = c.members[member]
-        return Transaction.new(key, c.chain_id, C, action, args).sign(key)
+    tx = functools.partial(signed_by, c)
 
     block = [
         tx(0, "commission", ids=[LOT_A]),
