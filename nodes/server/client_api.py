@@ -36,7 +36,7 @@ from nodes.server.models.blocks import (
     Receipt,
 )
 from nodes.server.models.documented import json_request
-from nodes.server.models.fields import HASH_PATTERN, MAX_INT
+from nodes.server.models.fields import MAX_INT, DigestPath, TxIdPath
 from nodes.server.models.state import (
     AnchorFound,
     ConsensusState,
@@ -53,9 +53,6 @@ from nodes.server.models.transactions import (
 )
 from nodes.server.problems import Problem, problem_responses, refused_problem
 
-TxIdPath = Annotated[
-    str, Path(description="transaction id: 64 lowercase hex characters", pattern=HASH_PATTERN)
-]
 HeightPath = Annotated[int, Path(ge=1, le=MAX_INT, description="a block height")]
 SUBMIT_ERRORS = problem_responses(400, 403, 408, 409, 413, 415, 422, 503)
 
@@ -228,7 +225,7 @@ def history(contract: str, key: str, store: StoreDep) -> dict[str, Any]:
     responses=problem_responses(400, 404),
 )
 def evidence(
-    sha256: Annotated[str, Path(pattern=HASH_PATTERN, description="SHA-256 of the document")],
+    sha256: DigestPath,
     store: StoreDep,
 ) -> dict[str, Any]:
     record = lookup_digest(StoreView(store), sha256)

@@ -43,12 +43,9 @@ from nodes.server.models.evidence import (
     SimilarQuery,
     TrustFile,
 )
-from nodes.server.models.fields import HASH_PATTERN
+from nodes.server.models.fields import HASH_PATTERN, DigestPath, TxIdPath
 from nodes.server.problems import Problem, problem_responses
 
-Digest = Annotated[
-    str, Path(description="SHA-256: 64 lowercase hex characters", pattern=HASH_PATTERN)
-]
 SIMILAR_LEAVES = 512  # chunk leaves of a copy looked up in the index
 SIMILAR_MAX = 5  # candidates returned
 
@@ -74,7 +71,7 @@ def published(store: Store, sha256: str) -> tuple[dict[str, Any], dict[str, Any]
     summary="The published facts of an anchored document",
     responses=problem_responses(400, 404),
 )
-def facts(sha256: Digest, store: StoreDep) -> dict[str, Any]:
+def facts(sha256: DigestPath, store: StoreDep) -> dict[str, Any]:
     record, found = published(store, sha256)
     return {
         "sha256": sha256,
@@ -93,7 +90,7 @@ def facts(sha256: Digest, store: StoreDep) -> dict[str, Any]:
     responses=problem_responses(400, 404),
 )
 def fact_proof(
-    sha256: Digest, index: Annotated[int, Path(ge=0, le=2**31)], store: StoreDep
+    sha256: DigestPath, index: Annotated[int, Path(ge=0, le=2**31)], store: StoreDep
 ) -> dict[str, Any]:
     record, found = published(store, sha256)
     items = found["facts"]
@@ -161,7 +158,7 @@ def members(store: StoreDep, roster: RosterDep) -> dict[str, Any]:
     summary="A membership proposal and its approvals",
     responses=problem_responses(400, 404),
 )
-def proposal(tx_id: Digest, store: StoreDep, roster: RosterDep) -> dict[str, Any]:
+def proposal(tx_id: TxIdPath, store: StoreDep, roster: RosterDep) -> dict[str, Any]:
     found = store.state(MEMBERSHIP, proposal_key(tx_id))
     if found is None:
         raise NotFoundError(f"no membership proposal {tx_id[:16]}…")

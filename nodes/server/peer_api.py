@@ -101,12 +101,10 @@ async def signed_body(
             _seen_nonces(request),
             timedelta(seconds=limits.peer_window_seconds),
         )
-    except EnvelopeRefused as exc:
+    except SignatureError as exc:  # EnvelopeRefused carries a title of its own
         log.warning("refused peer request to %s: %s", request.url.path, exc)
-        raise Problem(403, exc.title, str(exc)) from exc
-    except SignatureError as exc:
-        log.warning("refused peer request to %s: %s", request.url.path, exc)
-        raise Problem(403, "not a validator", str(exc)) from exc
+        title = exc.title if isinstance(exc, EnvelopeRefused) else "not a validator"
+        raise Problem(403, title, str(exc)) from exc
     return sender, obj
 
 

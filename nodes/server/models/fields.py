@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import Field
 
 MAX_INT = 2**53 - 1
@@ -13,6 +14,15 @@ MAX_INT = 2**53 - 1
 
 HEX_PATTERN = "^(?:[0-9a-f]{2})*$"
 HASH_PATTERN = "^[0-9a-f]{64}$"
+
+TxIdPath = Annotated[
+    str, Path(description="transaction id: 64 lowercase hex characters", pattern=HASH_PATTERN)
+]
+"""A path parameter naming a transaction (or the proposal it made) by its id."""
+DigestPath = Annotated[
+    str, Path(description="SHA-256: 64 lowercase hex characters", pattern=HASH_PATTERN)
+]
+"""A path parameter naming a document by its SHA-256."""
 NAME_PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$"
 TIME_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?Z$"
 
