@@ -28,16 +28,45 @@ _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 
 class Rejection(Exception):
     """A contract's deterministic refusal of a transaction; ``reason`` is a sentence a
-    person can act on. Every node refuses the same transaction for the same reason."""
+    person can act on, ``code`` a short name a program can (one of ``CODES``, committed
+    in the block's results). Every node refuses the same transaction for the same reason."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "refused") -> None:
         super().__init__(reason)
+        if code not in CODES:
+            raise ValueError(f"unknown refusal code {code!r}")
         self.reason = reason
+        self.code = code
 
 
 class NotPermitted(Rejection):
     """A refusal because none of the sender's roles may call the action (as opposed to a
     refusal of the call itself: unknown contract or action, bad arguments, state)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, "not_permitted")
+
+
+CODES = frozenset(
+    {
+        "refused",  # a refusal with no more specific code
+        "invalid_args",  # the call's arguments are malformed (stateless check)
+        "unknown_call",  # no such contract or action
+        "not_permitted",  # none of the sender's roles may call the action
+        "not_member",  # the sender's organisation is not (or no longer) a member
+        "unknown_party",  # an organisation named in the call is not in the roster
+        "not_found",  # the product, document or proposal does not exist
+        "already_exists",  # the product id, key or approval exists already
+        "conflict",  # the call contradicts what the ledger holds (size, facts root)
+        "not_custodian",  # only the product's custodian may do this
+        "not_owner",  # only the product's owner may do this
+        "not_receiver",  # only the organisation a shipment names may receive it
+        "not_producer",  # only its producer or a regulator may do this
+        "wrong_state",  # recalled, consumed, in transit, packed, holds packed products
+        "too_large",  # the call would touch more than one transaction may
+    }
+)
+"""Every refusal code a result may carry."""
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@ Promises:
 - ``apply_block`` applies a block's transactions in order, each seeing the writes of
   those before it. A transaction that fails admission or that its contract rejects
   writes nothing of its own; its reason is written instead under
-  ``("ledger", "rejected/<tx_id>")``, so every node stores the same outcome. Any
-  other exception from a contract is a bug and propagates.
+  ``("ledger", "rejected/<tx_id>")``, so every node stores the same outcome. Each
+  transaction gets a ``ledger.results.TxResult``: applied with its writes, or refused
+  with the refusal's code and reason. Any other exception from a contract is a bug and
+  propagates.
 - The same view and the same transactions give the same effects, on every node.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from contracts.traceability import Traceability
 from ledger.canonical import canonical
 from ledger.model.genesis import Genesis
 from ledger.model.transaction import SignedTransaction
+from ledger.results import APPLIED, REFUSED, TxResult, Written
 from ledger.state_write import StateWrite
 
 LEDGER = "ledger"  # the reserved contract name under which rejections are recorded
@@ -38,11 +42,12 @@ def rejected_key(tx_id: str) -> str:
 
 @dataclass(frozen=True)
 class BlockEffects:
-    """What applying a block does: its state writes in order, and the transactions
-    rejected (tx id hex -> reason)."""
+    """What applying a block does: its state writes in order, the transactions
+    rejected (tx id hex -> reason), and every transaction's result in log order."""
 
     writes: tuple[StateWrite, ...]
     rejected: dict[str, str]
+    results: tuple[TxResult, ...]
 
 
 class _Overlay:
@@ -87,7 +92,8 @@ class Registry:
         found = self._contracts.get(contract)
         if found is None:
             raise Rejection(
-                f"unknown contract {contract!r} (known: {', '.join(self.names()) or 'none'})"
+                f"unknown contract {contract!r} (known: {', '.join(self.names()) or 'none'})",
+                "unknown_call",
             )
         return found
 
@@ -98,12 +104,14 @@ class Registry:
         if allowed is None:
             raise Rejection(
                 f"unknown action {action!r} of contract {contract!r} "
-                f"(known: {', '.join(sorted(actions)) or 'none'})"
+                f"(known: {', '.join(sorted(actions)) or 'none'})",
+                "unknown_call",
             )
         return allowed
 
     def admit(self, contract: str, action: str, args: Any, roles: Sequence[str]) -> None:
-        """The stateless admission check of a call by a sender holding ``roles``."""
+        """The stateless admission check of a call by a sender holding ``roles``; a
+        refusal of the arguments without a more specific code has ``invalid_args``."""
         allowed = self.roles_allowed(contract, action)
         if not allowed.intersection(roles):
             held = ", ".join(roles) or "none"
@@ -111,7 +119,12 @@ class Registry:
                 f"role(s) {held} may not call {contract}.{action} "
                 f"(allowed: {', '.join(sorted(allowed))})"
             )
-        self._contracts[contract].check_args(action, args)
+        try:
+            self._contracts[contract].check_args(action, args)
+        except Rejection as refusal:
+            if refusal.code != "refused":
+                raise
+            raise Rejection(refusal.reason, "invalid_args") from refusal
 
     def apply_block(
         self, view: StateView, items: Sequence[tuple[SignedTransaction, TxContext]]
@@ -121,23 +134,34 @@ class Registry:
         _prefetch(view, self._contracts, items)
         overlay = _Overlay(view)
         writes: list[StateWrite] = []
+        results: list[TxResult] = []
         rejected: dict[str, str] = {}
         for signed, ctx in items:
             if ctx.tx_id != signed.tx_id:
                 raise ValueError(f"context of transaction {signed.tx_id} names {ctx.tx_id}")
             tx = signed.tx
+            refusal: Rejection | None = None
             try:
                 self.admit(tx.contract, tx.action, tx.args, ctx.roles)
                 made = self._contracts[tx.contract].apply(overlay, tx.action, tx.args, ctx)
                 contract = tx.contract
-            except Rejection as refusal:
-                rejected[ctx.tx_id] = refusal.reason
-                made = [(rejected_key(ctx.tx_id), {"reason": refusal.reason})]
+            except Rejection as exc:
+                refusal = exc
+                rejected[ctx.tx_id] = exc.reason
+                made = [(rejected_key(ctx.tx_id), {"reason": exc.reason})]
                 contract = LEDGER
+            written: list[Written] = []
             for key, value in made:
                 stored, text = overlay.put(contract, key, value)
                 writes.append(StateWrite(contract, key, stored, ctx.log_index, text.decode()))
-        return BlockEffects(tuple(writes), rejected)
+                written.append(Written(contract, key, hashlib.sha256(text).hexdigest()))
+            if refusal is None:
+                results.append(TxResult(ctx.tx_id, APPLIED, tuple(written)))
+            else:
+                results.append(
+                    TxResult(ctx.tx_id, REFUSED, tuple(written), refusal.code, refusal.reason)
+                )
+        return BlockEffects(tuple(writes), rejected, tuple(results))
 
 
 def _prefetch(

@@ -44,11 +44,16 @@ class AnchorCheck:
 
 
 def anchor_args(result: VerifiedReceipt) -> dict[str, Any]:
-    """The args of the ``evidence.anchor`` entry a verified receipt proves, or
-    ``ReceiptError`` if the entry is something else."""
+    """The args of the applied ``evidence.anchor`` entry a verified receipt proves, or
+    ``ReceiptError`` if the entry is something else or its result is a refusal."""
     tx = result.entry.tx
     if (tx.contract, tx.action) != ("evidence", "anchor"):
         raise ReceiptError(f"entry: a {tx.contract}.{tx.action}, not an evidence anchor")
+    if result.result.status != "applied":
+        raise ReceiptError(
+            f"result: the anchor was refused ({result.result.code}: {result.result.reason}); "
+            "it anchors nothing"
+        )
     return tx.args
 
 

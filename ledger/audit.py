@@ -5,8 +5,16 @@ block before (``ledger.successor``: chain, height, ``prev_hash``, ``log_size``, 
 proposer) and hashes to the stored block hash; its certificate and checkpoint pass
 ``ledger.certified``; its transactions decode, hash to their stored ids, are signed by
 member keys of genesis for this chain, and reproduce ``tx_count`` and ``tx_root``; the
-log recomputed from genesis reproduces ``log_root`` and every stored Merkle node.
-Finally no row lies beyond the head.
+log recomputed from genesis reproduces ``log_root`` and every stored Merkle node; the
+row's ``state_root`` column is the header's. Finally no row lies beyond the head.
+
+With a ``Replay`` (the contracts, re-executed over the log from genesis: see
+``nodes.audit_replay``), the roster a sender must belong to is the one re-execution
+reaches before the block, not one the store holds; each block's ``state_root`` and
+``results_root`` must be the ones re-execution gives, with its result rows and state
+tree nodes stored as made; and at the end every stored ``state`` and ``history`` row
+must be the one re-execution wrote (a changed, missing or extra row is named by its
+contract and key). This module runs no contract itself.
 
 A corrupted row is a finding, never a crash: the report names the height, the
 transaction's place in its block and in the log, the check, and what differs. So is a
@@ -17,9 +25,9 @@ not read, where the failing statement tells.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ledger.certified import certificate_faults, checkpoint_faults
 from ledger.errors import DamagedDatabaseError, LedgerError
@@ -51,16 +59,24 @@ class Finding:
     expected: str | None = None
     actual: str | None = None
     table: str | None = None
+    row: str | None = None
+    """The stored row at fault where it is not a block's own: ``state <contract>/<key>``,
+    ``history <contract>/<key> @ <log index>``, ``results @ <log index>``,
+    ``state_nodes <hash>``."""
 
     def where(self) -> str:
-        """A short 'height H, transaction T (log index L), table X' locator."""
+        """A short 'height H, transaction T (log index L), table X, row R' locator."""
         parts = []
         if self.height is not None:
             parts.append(f"height {self.height}")
         if self.tx_index is not None:
             parts.append(f"transaction {self.tx_index} (log index {self.log_index})")
+        elif self.log_index is not None:
+            parts.append(f"log index {self.log_index}")
         if self.table is not None:
             parts.append(f"table {self.table}")
+        if self.row is not None:
+            parts.append(self.row)
         return ", ".join(parts) or "store"
 
     @classmethod
@@ -107,22 +123,51 @@ class _Fault(Exception):
 MemberLookup = Callable[[int, str], tuple[Organisation, bytes] | None]
 
 
+class Replay(Protocol):
+    """The contracts re-executed block by block alongside the audit (``nodes`` provides
+    one; the ledger runs no contract). The audit calls ``members`` for the transactions
+    of a block, then ``block`` once they are verified, in height order, then ``finish``
+    once after the head."""
+
+    def members(self, sender: str) -> tuple[Organisation, bytes] | None:
+        """The organisation and key of member key ``sender`` in the roster in force for
+        the next block (re-executed so far), or None."""
+        ...
+
+    def block(
+        self, snapshot: Snapshot, header: BlockHeader, txs: Sequence[SignedTransaction]
+    ) -> Sequence[Fault | Finding]:
+        """Execute the block ``header`` heads; the faults of its header's ``state_root``
+        and ``results_root`` against that, and of its stored result rows and state
+        tree nodes (none: it agrees)."""
+        ...
+
+    def finish(self, snapshot: Snapshot) -> Sequence[Fault | Finding]:
+        """The faults of the stored ``state``, ``history`` and ``results`` rows against
+        the re-executed chain (none: they agree)."""
+        ...
+
+
 def audit_store(
     store: Store,
     genesis: Genesis | None = None,
     progress: Progress | None = None,
     members: MemberLookup | None = None,
+    replay: Replay | None = None,
 ) -> AuditReport:
     """Audit ``store`` against ``genesis`` (default: the genesis the store holds), in one
     consistent snapshot of it. ``members(height, sender)`` names the organisation and
-    key of a sender in the block at ``height`` (default: genesis's members only; a chain
-    whose roster changed passes the roster's history)."""
+    key of a sender in the block at ``height`` (default: genesis's members only). With
+    ``replay``, the contracts are re-executed and checked against the store too, and the
+    replay's roster names the members (``members`` is then ignored)."""
     trusted = genesis or store.genesis
     report = AuditReport(chain_id=trusted.chain_id)
     try:
         with store.snapshot() as snapshot:
             lookup = members or (lambda _height, sender: trusted.member(sender))
-            auditor = _Auditor(snapshot, trusted, progress, lookup, report)
+            if replay is not None:
+                lookup = _replayed_members(replay)
+            auditor = _Auditor(snapshot, trusted, progress, lookup, report, replay)
             try:
                 auditor.run(snapshot.last_height() or 0)
             except _Fault as fault:
@@ -130,6 +175,10 @@ def audit_store(
     except DamagedDatabaseError as exc:
         report.finding = Finding.damaged(exc)
     return report
+
+
+def _replayed_members(replay: Replay) -> MemberLookup:
+    return lambda _height, sender: replay.members(sender)
 
 
 class _Auditor:
@@ -142,8 +191,10 @@ class _Auditor:
         progress: Progress | None,
         members: MemberLookup,
         report: AuditReport,
+        replay: Replay | None = None,
     ) -> None:
         self.snap, self.genesis, self.progress, self.members = snapshot, genesis, progress, members
+        self.replay = replay
         self.chain_id = genesis.chain_id
         self.validators = genesis.validator_set()
         self.report = report
@@ -158,6 +209,9 @@ class _Auditor:
                 if self.progress:
                     self.progress(self.report.blocks, max(total, self.report.blocks))
         self._check_no_extra_rows()
+        replay = self.replay
+        if replay is not None:
+            self._guarded(None, lambda: self._first(None, replay.finish(self.snap)))
 
     def _check_genesis(self) -> None:
         meta = self.snap.meta()
@@ -186,9 +240,12 @@ class _Auditor:
 
     def _guarded_block(self, row: dict[str, Any]) -> None:
         """Check one block; any unexpected value in a row is a finding, never a crash."""
-        height = self.report.blocks + 1
+        self._guarded(self.report.blocks + 1, lambda: self._block(row))
+
+    def _guarded(self, height: int | None, check: Callable[[], None]) -> None:
+        """Run ``check``; any unexpected value in a row is a finding, never a crash."""
         try:
-            self._block(row)
+            check()
         except _Fault:
             raise
         except DamagedDatabaseError as exc:
@@ -220,7 +277,10 @@ class _Auditor:
         self._check_header(height, header, row)
         self._check_certificate(height, header, row["certificate"])
         self._check_checkpoint(height, header, row["checkpoint"])
-        self._check_log(height, header, self._check_transactions(height, header))
+        txs = self._check_transactions(height, header)
+        self._check_log(height, header, txs)
+        if self.replay is not None:
+            self._first(height, self.replay.block(self.snap, header, txs))
         self.tip = Tip.of(header)
         r = self.report
         r.blocks, r.head_height, r.head_hash = height, height, header.block_hash
@@ -248,9 +308,11 @@ class _Auditor:
             ) from exc
 
     @staticmethod
-    def _first(height: int, faults: list[Fault]) -> None:
-        """Raise the first of ``faults`` as the finding at ``height``."""
+    def _first(height: int | None, faults: Sequence[Fault | Finding]) -> None:
+        """Raise the first of ``faults`` (a fault as the finding at ``height``)."""
         for f in faults:
+            if isinstance(f, Finding):
+                raise _Fault(f)
             raise _Fault(Finding(f.check, f.message, height, None, None, f.expected, f.actual))
 
     def _check_header(self, height: int, header: BlockHeader, row: dict[str, Any]) -> None:
@@ -265,6 +327,12 @@ class _Auditor:
             ),
             ("log_size", str(header.log_size), str(row["log_size"]), "row log_size differs"),
             ("tx_count", str(header.tx_count), str(row["tx_count"]), "row tx_count differs"),
+            (
+                "state_root",
+                header.state_root,
+                _hex_of(row["state_root"]),
+                "row state_root differs from the header's",
+            ),
         ]
         self._first(height, [Fault(c, m, e, a) for c, e, a, m in checks if e != a])
 

@@ -72,3 +72,8 @@ class DamagedDatabaseError(CorruptionError):
 
 class StateProofError(ProofError):
     """A state proof (membership or non-membership in the state tree) does not verify."""
+
+
+class StateProofFormatError(StateProofError):
+    """A state-proof or history document is malformed (not one of the formats, a field
+    missing, unknown or of the wrong type): nothing in it could be checked."""

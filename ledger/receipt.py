@@ -3,14 +3,23 @@
 A receipt is a JSON object::
 
     {
-      "format": "provledger-receipt/v1",
+      "format": "provledger-receipt/v2",
       "tx_id": "<hex SHA-256 of the canonical entry>",
       "entry": { "tx": {...}, "signature": "<hex>" },        the signed transaction
       "proof": "c2sp.org/tlog-proof@v1\\nindex N\\n...",   RFC 9162 inclusion proof and
                                                            the cosigned checkpoint
       "header": { ...block header that committed the entry... },
-      "certificate": { ...precommit signatures of a quorum over the block hash... }
-    }
+      "certificate": { ...precommit signatures of a quorum over the block hash... },
+      "result": {
+        "result": { "tx_id": ..., "status": "applied" | "refused", "writes": [...],
+                    "code": ..., "reason": ... (refused only) },    what the entry did
+        "proof": ["<hex>", ...]       RFC 9162 inclusion proof of the result, position
+      }                               index - header.first_index of header.tx_count,
+    }                                 under header.results_root
+
+``result`` is a ``ledger.results.TxResult``: the transaction was applied (with every
+state write it made, each as contract, key and value hash) or refused (with a code and
+a reason). Version 1 receipts (without ``result``) are refused.
 
 ``verify_receipt(receipt, trust)`` needs only this module's package and
 ``cryptography``: no server and no database. It raises ``ReceiptError`` naming the
@@ -22,19 +31,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.canonical import unhex
 from ledger.certified import certificate_faults, head_faults
 from ledger.checkpoint import verify_checkpoint
 from ledger.errors import LedgerError, ReceiptError
 from ledger.merkle import leaf_hash, verify_inclusion
 from ledger.model.block import BlockHeader
-from ledger.model.fields import expect_object
+from ledger.model.fields import expect_object, get_list
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
+from ledger.results import TxResult, verify_result
 from ledger.tlog_proof import TlogProof
 from ledger.trust import Trust
 
-RECEIPT_FORMAT = "provledger-receipt/v1"
-_FIELDS = {"format", "tx_id", "entry", "proof", "header", "certificate"}
+RECEIPT_FORMAT = "provledger-receipt/v2"
+_RETIRED = "provledger-receipt/v1"
+_FIELDS = {"format", "tx_id", "entry", "proof", "header", "certificate", "result"}
+_RESULT_FIELDS = {"result", "proof"}
 
 
 def build_receipt(
@@ -44,8 +57,11 @@ def build_receipt(
     checkpoint_note: str,
     header: BlockHeader,
     certificate: CommitCertificate,
+    result: TxResult,
+    result_proof: list[bytes],
 ) -> dict[str, Any]:
-    """Assemble a receipt (JSON-safe dict) from its parts; does not verify them."""
+    """Assemble a receipt (JSON-safe dict) from its parts; does not verify them.
+    ``result_proof`` is the RFC 9162 proof of ``result`` among the block's results."""
     return {
         "format": RECEIPT_FORMAT,
         "tx_id": entry.tx_id,
@@ -53,6 +69,7 @@ def build_receipt(
         "proof": TlogProof(index, tuple(proof), checkpoint_note).text(),
         "header": header.to_dict(),
         "certificate": certificate.to_dict(),
+        "result": {"result": result.to_dict(), "proof": [h.hex() for h in result_proof]},
     }
 
 
@@ -69,6 +86,7 @@ class VerifiedReceipt:
     organisation: str
     checkpoint_signers: tuple[str, ...]
     certificate_signers: tuple[str, ...]
+    result: TxResult
 
 
 def _step(name: str, exc: LedgerError) -> ReceiptError:
@@ -83,9 +101,15 @@ def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
     states the same log size and root; the certificate holds a quorum of precommits for
     that block; the entry is for this chain, signed by a member key, and hashes to
     ``tx_id``; the RFC 9162 inclusion proof leads from the entry to the log root; the
-    entry's index falls inside the block that committed it.
+    entry's index falls inside the block that committed it; the result is this entry's
+    and its RFC 9162 proof leads to the header's ``results_root`` (step ``result``).
     """
     try:
+        if isinstance(receipt, dict) and receipt.get("format") == _RETIRED:
+            raise ReceiptError(
+                f"format: {_RETIRED!r} is no longer accepted (it proves no transaction "
+                f"result); fetch the receipt again as {RECEIPT_FORMAT!r}"
+            )
         expect_object(receipt, "receipt", _FIELDS)
         if receipt["format"] != RECEIPT_FORMAT:
             raise ReceiptError(f"format: expected {RECEIPT_FORMAT!r}")
@@ -97,6 +121,12 @@ def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
         proof = TlogProof.parse(receipt["proof"])
         if proof.extra is not None:
             raise ReceiptError("proof: a provledger receipt carries no 'extra' line")
+        carried = expect_object(receipt["result"], "receipt.result", _RESULT_FIELDS)
+        result = TxResult.from_dict(carried["result"])
+        result_path = [
+            unhex(h, f"receipt.result.proof[{i}]", 32)
+            for i, h in enumerate(get_list(carried, "proof", "receipt.result"))
+        ]
     except ReceiptError:
         raise
     except LedgerError as exc:
@@ -138,6 +168,19 @@ def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
     if not header.first_index <= proof.index < header.log_size:
         raise ReceiptError("inclusion proof: entry is not in the block that the header names")
 
+    if result.tx_id != entry.tx_id:
+        raise ReceiptError("result: is the result of another transaction than tx_id")
+    try:
+        verify_result(
+            result,
+            proof.index - header.first_index,
+            header.tx_count,
+            result_path,
+            header.results_root,
+        )
+    except LedgerError as exc:
+        raise _step("result", exc) from exc
+
     return VerifiedReceipt(
         tx_id=entry.tx_id,
         index=proof.index,
@@ -150,4 +193,5 @@ def verify_receipt(receipt: Any, trust: Trust) -> VerifiedReceipt:
         certificate_signers=tuple(
             trust.validators.names[s.validator] for s in certificate.signatures
         ),
+        result=result,
     )

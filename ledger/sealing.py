@@ -18,6 +18,7 @@ from ledger.keys import SigningKey
 from ledger.model.block import Block
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate, Vote, VoteType
+from ledger.results import TxResult, applied_results
 from ledger.store.store import StateWrite, Store
 
 
@@ -36,15 +37,23 @@ def seal(
     validator_keys: Sequence[tuple[str, SigningKey]],
     *,
     time: str | None = None,
-    state_writes: Sequence[StateWrite] = (),
+    writes: Sequence[StateWrite] = (),
+    results: Sequence[TxResult] | None = None,
 ) -> Sealed:
     """Build, certify, checkpoint and append the next block; return what was stored.
 
     ``validator_keys`` are ``(validator name, node key)`` pairs; the first proposes.
-    The store refuses the block (``StoreError``) if they are not a quorum.
+    ``writes`` and ``results`` are what executing the transactions gave; without
+    ``results``, every transaction counts as applied with its ``writes``
+    (``ledger.results.applied_results``). The store refuses the block (``StoreError``)
+    if the keys are not a quorum.
     """
     proposer = validator_keys[0][1].key_id
-    header = store.next_header(transactions, time or now_time(), proposer)
+    if results is None:
+        results = applied_results(transactions, writes, store.log_size())
+    header = store.next_header(
+        transactions, time or now_time(), proposer, writes=writes, results=results
+    )
     block = Block(header, tuple(transactions))
     votes = [
         Vote.signed(key, header.chain_id, header.height, 0, VoteType.PRECOMMIT, header.block_hash)
@@ -52,5 +61,5 @@ def seal(
     ]
     certificate = CommitCertificate.from_votes(votes)
     checkpoint = sign_checkpoint(checkpoint_of_header(header), validator_keys)
-    store.append_block(block, certificate, checkpoint, state_writes)
+    store.append_block(block, certificate, checkpoint, writes=writes, results=results)
     return Sealed(block, certificate, checkpoint)

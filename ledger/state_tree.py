@@ -25,11 +25,13 @@ Promises:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.canonical import canonical
 from ledger.errors import StateProofError
+
+_sha256 = hashlib.sha256
 
 HASH_SIZE = 32
 KEY_BITS = 8 * HASH_SIZE
@@ -96,8 +98,14 @@ def bit(key_hash: bytes, depth: int) -> int:
 
 def root_of(leaves: Mapping[bytes, bytes]) -> bytes:
     """The root of a whole map ``{key_hash: value_hash}``, computed from scratch."""
+    return build(leaves)[0]
+
+
+def build(leaves: Mapping[bytes, bytes]) -> tuple[bytes, dict[bytes, Node]]:
+    """The root of a whole map ``{key_hash: value_hash}`` and every node of its tree,
+    computed from scratch in O(leaves) hashes (for loading a map in bulk)."""
     nodes: dict[bytes, Node] = {}
-    return _build(sorted(leaves.items()), 0, nodes)
+    return _build(sorted(leaves.items()), 0, nodes), nodes
 
 
 def update(
@@ -180,26 +188,42 @@ def _common_prefix(a: bytes, b: bytes) -> int:
     return KEY_BITS
 
 
-def _split(items: list[tuple[bytes, bytes]], depth: int) -> int:
-    """Index of the first item whose bit ``depth`` is 1 (items are sorted by key)."""
-    for i, (key, _) in enumerate(items):
-        if bit(key, depth):
-            return i
-    return len(items)
+def _split(items: Sequence[tuple[bytes, bytes | None]], lo: int, hi: int, depth: int) -> int:
+    """Index in ``lo..hi`` of the first item whose bit ``depth`` is 1: the items are sorted
+    by key and share their first ``depth`` bits, so their bits ``depth`` are 0s then 1s."""
+    byte, mask = depth >> 3, 0x80 >> (depth & 7)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if items[mid][0][byte] & mask:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def _build(leaves: list[tuple[bytes, bytes]], depth: int, new: dict[bytes, Node]) -> bytes:
-    if not leaves:
-        return EMPTY
-    if len(leaves) == 1:
-        leaf = Leaf(*leaves[0])
-        h = leaf_hash(leaf)
-        new[h] = leaf
+    return _build_range(leaves, 0, len(leaves), depth, new) if leaves else EMPTY
+
+
+def _build_range(
+    leaves: list[tuple[bytes, bytes]], lo: int, hi: int, depth: int, new: dict[bytes, Node]
+) -> bytes:
+    """The subtree of ``leaves[lo:hi]`` (not empty) at ``depth``."""
+    if hi - lo == 1:
+        key, value = leaves[lo]
+        h = _sha256(LEAF_TAG + key + value).digest()
+        new[h] = Leaf(key, value)
         return h
-    cut = _split(leaves, depth)
-    left = _build(leaves[:cut], depth + 1, new)
-    right = _build(leaves[cut:], depth + 1, new)
-    return _internal(left, right, new)
+    cut = _split(leaves, lo, hi, depth)
+    if cut in (lo, hi):  # every path goes the same way: one half is empty
+        below = _build_range(leaves, lo, hi, depth + 1, new)
+        left, right = (EMPTY, below) if cut == lo else (below, EMPTY)
+    else:
+        left = _build_range(leaves, lo, cut, depth + 1, new)
+        right = _build_range(leaves, cut, hi, depth + 1, new)
+    h = _sha256(NODE_TAG + left + right).digest()
+    new[h] = Internal(left, right)
+    return h
 
 
 def _internal(left: bytes, right: bytes, new: dict[bytes, Node]) -> bytes:
@@ -217,6 +241,8 @@ def _update(
 ) -> bytes:
     if not writes:
         return current
+    if len(writes) == 1:
+        return _update_one(read, current, depth, writes[0], new)
     node = None if current == EMPTY else _node(read, current, new)
     if not isinstance(node, Internal):
         # An empty subtree or a lone leaf: rebuild it from the leaf and the writes.
@@ -226,10 +252,42 @@ def _update(
         merged.update(writes)
         kept = sorted((k, v) for k, v in merged.items() if v is not None)
         return _build(kept, depth, new)
-    cut = next((i for i, (key, _) in enumerate(writes) if bit(key, depth)), len(writes))
+    cut = _split(writes, 0, len(writes), depth)
     left = _update(read, node.left, depth + 1, writes[:cut], new)
     right = _update(read, node.right, depth + 1, writes[cut:], new)
     return _join(read, left, right, new)
+
+
+def _update_one(
+    read: NodeReader,
+    current: bytes,
+    depth: int,
+    write: tuple[bytes, bytes | None],
+    new: dict[bytes, Node],
+) -> bytes:
+    """``_update`` with a single write, as a loop: down the path to an empty subtree or
+    a leaf, rebuild that, then join back up (most writes of a block are alone in their
+    subtree below the top levels)."""
+    key = write[0]
+    path: list[tuple[Internal, int]] = []
+    leaf: Leaf | None = None
+    while current != EMPTY:
+        node = _node(read, current, new)
+        if isinstance(node, Leaf):
+            leaf = node
+            break
+        side = (key[(depth + len(path)) >> 3] >> (7 - ((depth + len(path)) & 7))) & 1
+        path.append((node, side))
+        current = node.right if side else node.left
+    merged: dict[bytes, bytes | None] = {}
+    if leaf is not None:
+        merged[leaf.key_hash] = leaf.value_hash
+    merged[key] = write[1]
+    kept = sorted((k, v) for k, v in merged.items() if v is not None)
+    sub = _build(kept, depth + len(path), new)
+    for above, side in reversed(path):
+        sub = _join(read, above.left, sub, new) if side else _join(read, sub, above.right, new)
+    return sub
 
 
 def _join(read: NodeReader, left: bytes, right: bytes, new: dict[bytes, Node]) -> bytes:

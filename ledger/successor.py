@@ -11,6 +11,10 @@ Promises, for a candidate ``block`` and the ``tip`` it claims to extend:
 - ``log_faults``: ``log_root`` is the root of the log after the block's transactions.
 - ``successor_faults``: all of these; an empty list means the block extends the tip
   exactly.
+- ``outcome_faults``: the block's results are one per transaction, in order, and hash
+  to its ``results_root``; the state root after its writes (as the caller computed it
+  from the tip's ``state_root``) is its ``state_root``. Only a node that executed the
+  block can know these; a block is valid only with them.
 
 Every function returns faults and raises nothing, so the validator (a reason), the
 store (``StoreError``), the audit (a finding) and any verifier word them their own way.
@@ -19,12 +23,15 @@ Checks that need a clock, a mempool or transaction signatures are the caller's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.canonical import parse_time
 from ledger.fault import Fault
 from ledger.model.block import Block, BlockHeader
 from ledger.quorum import ValidatorSet
+from ledger.results import TxResult, results_root
+from ledger.state_tree import EMPTY
 
 
 @dataclass(frozen=True)
@@ -37,16 +44,24 @@ class Tip:
     block_hash: str
     time: str | None
     log_size: int
+    state_root: str = EMPTY.hex()
 
     @classmethod
     def genesis(cls, chain_id: str) -> Tip:
-        """The tip of a chain without blocks."""
-        return cls(chain_id, 0, chain_id, None, 0)
+        """The tip of a chain without blocks (its state is empty)."""
+        return cls(chain_id, 0, chain_id, None, 0, EMPTY.hex())
 
     @classmethod
     def of(cls, header: BlockHeader) -> Tip:
         """The tip that block ``header`` makes."""
-        return cls(header.chain_id, header.height, header.block_hash, header.time, header.log_size)
+        return cls(
+            header.chain_id,
+            header.height,
+            header.block_hash,
+            header.time,
+            header.log_size,
+            header.state_root,
+        )
 
 
 def link_faults(tip: Tip, header: BlockHeader, validators: ValidatorSet) -> list[Fault]:
@@ -118,4 +133,42 @@ def successor_faults(
     faults = link_faults(tip, block.header, validators) + block.body_faults()
     if log_root is not None:
         faults += log_faults(block.header, log_root)
+    return faults
+
+
+def outcome_faults(block: Block, results: Sequence[TxResult], state_root: str) -> list[Fault]:
+    """The faults of ``block`` against its executed outcome: ``results`` (one per
+    transaction) and ``state_root`` (hex, the root after its writes)."""
+    header = block.header
+    faults: list[Fault] = []
+    ids = [tx.tx_id for tx in block.transactions]
+    if [r.tx_id for r in results] != ids:
+        faults.append(
+            Fault(
+                "results",
+                "the results are not one per transaction of the block, in order",
+                str(len(ids)),
+                str(len(results)),
+            )
+        )
+    else:
+        found = results_root(results)
+        if header.results_root != found:
+            faults.append(
+                Fault(
+                    "results_root",
+                    "results_root is not the root of this block's transaction results",
+                    found,
+                    header.results_root,
+                )
+            )
+    if header.state_root != state_root:
+        faults.append(
+            Fault(
+                "state_root",
+                "state_root is not the root of the state after this block",
+                state_root,
+                header.state_root,
+            )
+        )
     return faults

@@ -16,15 +16,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from contracts.registry import default_registry
 from ledger.audit import audit_store
 from ledger.errors import ReceiptError
 from ledger.keys import read_key_file
 from ledger.model.transaction import SignedTransaction, Transaction
 from ledger.receipt import verify_receipt
-from ledger.sealing import seal
 from ledger.store import Store
 from ledger.trust import Trust
 from nodes.bootstrap import OrgSpec, create_identity, key_paths, write_json
+from nodes.runtime.apply import seal_executed
 from seeds.corpus import documents
 
 DEMO_ORGS = [
@@ -63,6 +64,7 @@ def run_core_demo(out: Path, console: Console) -> bool:
     )
     receipts = out / "receipts"
     receipts.mkdir(exist_ok=True)
+    registry = default_registry(genesis)
     with store:
         for i, doc in enumerate(documents()):
             org = DEMO_ORGS[i % len(DEMO_ORGS)].name
@@ -74,7 +76,7 @@ def run_core_demo(out: Path, console: Console) -> bool:
                 "media_type": "text/plain; charset=utf-8",
             }
             tx = Transaction.new(member, genesis.chain_id, "evidence", "anchor", args).sign(member)
-            sealed = seal(store, [tx], validator_keys[:2])
+            sealed = seal_executed(store, registry, [tx], validator_keys[:2])
             write_json(receipts / f"{Path(doc.name).stem}.json", store.receipt(tx.tx_id))
             table.add_row(
                 str(sealed.block.header.height),

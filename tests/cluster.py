@@ -3,7 +3,9 @@ the real CLI (``python -m nodes.cli consortium ...``), with short consensus time
 
 Promises: ports are free when chosen; every process a cluster ever started is gone
 after ``close()`` (``consortium down``, then SIGKILL by pid for anything left); no
-product behaviour is worked around here: helpers only observe and wait.
+product behaviour is worked around here: helpers only observe and wait. The one
+exception is ``start_node``, which starts one node with a test's own command line
+(e.g. ``tests/divergent_node.py``) where ``consortium up`` would start the real one.
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ class Cluster:
         self.base_port = 0
         self.http = httpx.Client(timeout=httpx.Timeout(15.0, connect=2.0))
         self._pids: set[int] = set()
+        self._own_command: set[int] = set()  # pids started by ``start_node``
         self._genesis: Genesis | None = None
 
     # ---- life cycle --------------------------------------------------------------
@@ -181,12 +184,40 @@ class Cluster:
                 wait_until(lambda p=pid: not pid_alive(p), 5, f"pid {pid} to exit")
         self.http.close()
 
+    def start_node(self, name: str, command: Iterable[str]) -> int:
+        """Start node ``name`` as ``COMMAND --config DIR/nodes/<name>/node.json``, as
+        ``consortium up`` starts ``python -m nodes.cli node run`` (detached, output
+        appended to DIR/logs/<name>.log, pid in DIR/run/<name>.pid, cwd DIR); its pid.
+
+        ``consortium up`` then counts the node as running (its command line names its
+        node.json), waits for it with the others, and ``down``/``close`` stop it."""
+        config = self.config_path(name).resolve()
+        log = self.root / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        (self.root / "run").mkdir(parents=True, exist_ok=True)
+        env = {**os.environ}
+        env.pop("PROVLEDGER_DEBUG", None)
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [*command, "--config", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.root.resolve(),
+                env=env,
+            )
+        (self.root / "run" / f"{name}.pid").write_text(f"{proc.pid}\n")
+        self._pids.add(proc.pid)
+        self._own_command.add(proc.pid)
+        return proc.pid
+
     def _is_ours(self, pid: int) -> bool:
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return False
-        return b"nodes.cli" in cmd and b"node.json" in cmd
+        return b"node.json" in cmd and (b"nodes.cli" in cmd or pid in self._own_command)
 
     def _remember_pids(self) -> None:
         for name in self.names:

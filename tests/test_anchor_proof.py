@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from contracts.registry import default_registry
 from ledger.anchor_proof import build_fact_proof, fact_leaf, verify_anchor, verify_fact
 from ledger.canonical import sha256
 from ledger.chunks import chunks_of, chunks_root
@@ -22,6 +23,7 @@ from ledger.model import Transaction
 from ledger.sealing import seal
 from ledger.store import Store
 from ledger.trust import Trust
+from nodes.runtime.apply import seal_executed
 from tests.conftest import Consortium
 from tests.test_receipt import _mutations
 
@@ -144,6 +146,27 @@ def test_a_receipt_of_another_call_is_not_an_anchor(tmp_path, consortium) -> Non
         verify_anchor(receipt, trust, DOC)
     with pytest.raises(ReceiptError, match="not an evidence anchor"):
         verify_fact(fact_proof(receipt, 0), trust)
+
+
+def test_a_receipt_of_a_refused_anchor_anchors_nothing(tmp_path, consortium) -> None:
+    """An anchor refused by the contract (a second size for an anchored digest) is logged
+    and its receipt verifies, but it proves the refusal, not a deposit."""
+    store = Store.create(str(tmp_path / "r.sqlite"), consortium.genesis)
+    key, digest = consortium.members[0], sha256(DOC).hex()
+    first = Transaction.new(
+        key, consortium.chain_id, "evidence", "anchor", {"sha256": digest, "size": len(DOC)}
+    ).sign(key)
+    other = Transaction.new(
+        key, consortium.chain_id, "evidence", "anchor", {"sha256": digest, "size": len(DOC) + 1}
+    ).sign(key)
+    registry = default_registry(consortium.genesis)
+    seal_executed(store, registry, [first], consortium.validator_keys)
+    seal_executed(store, registry, [other], consortium.validator_keys)
+    trust = Trust.from_genesis(consortium.genesis)
+    receipt = store.receipt(other.tx_id)
+    store.close()
+    with pytest.raises(ReceiptError, match=r"result: the anchor was refused \(conflict: size"):
+        verify_anchor(receipt, trust, DOC)
 
 
 def test_every_fact_verifies_with_its_proof(anchored) -> None:

@@ -390,7 +390,7 @@ def test_evidence_and_state_by_digest(api: ApiNode, committed):
 
 def test_misbehaviour_and_consensus(api: ApiNode, committed):
     resp = api.get("/v1/misbehaviour")
-    assert resp.status_code == 200 and resp.json() == {"evidence": []}
+    assert resp.status_code == 200 and resp.json() == {"evidence": [], "divergences": []}
     view = api.get("/v1/consensus")
     assert view.status_code == 200, view.text
     ConsensusState.model_validate(view.json())

@@ -235,6 +235,7 @@ def test_certified_block_with_a_false_log_size_is_caught(tmp_path, consortium):
     from ledger.merkle import leaf_hash, root
     from ledger.model import BlockHeader, CommitCertificate, Vote, VoteType
     from ledger.model.block import tx_root
+    from ledger.results import results_root
     from ledger.store import Store
 
     store = Store.create(str(tmp_path / "forged.sqlite"), consortium.genesis)
@@ -249,6 +250,8 @@ def test_certified_block_with_a_false_log_size_is_caught(tmp_path, consortium):
         tx_root([tx]),
         5,
         root([leaf_hash(tx.tx_id_bytes)]).hex(),
+        "00" * 32,
+        results_root([]),
     )
     cert = CommitCertificate.from_votes(
         [
@@ -262,11 +265,12 @@ def test_certified_block_with_a_false_log_size_is_caught(tmp_path, consortium):
     )
     _sql(
         store,
-        "INSERT INTO blocks (height, block_hash, header, time, tx_count, log_size) "
-        "VALUES (1, :b, :h, :t, 1, 5)",
+        "INSERT INTO blocks (height, block_hash, header, time, tx_count, log_size, "
+        "state_root) VALUES (1, :b, :h, :t, 1, 5, :r)",
         b=bytes.fromhex(header.block_hash),
         h=json.dumps(header.to_dict()),
         t=header.time,
+        r=bytes(32),
     )
     _sql(
         store,

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.registry import default_registry
 from ledger.audit import audit_store
+from ledger.canonical import now_time
 from ledger.errors import DamagedDatabaseError
 from ledger.keys import read_key_file
 from ledger.sealing import seal
@@ -20,13 +22,28 @@ from nodes.bootstrap import key_paths, load_genesis
 from nodes.config import NodeConfig
 from nodes.consortium.init import init_consortium
 from nodes.consortium.layout import Layout
+from nodes.runtime.apply import execute
 from tests.test_cli import run
 
 
 def _fill(path: Path, genesis, keys, blocks: int = 12, per_block: int = 20) -> None:
+    """``blocks`` blocks of anchors, executed by the contracts (the audit re-executes)."""
+    registry = default_registry(genesis)
     with Store.create(str(path), genesis) as store:
-        for _ in range(blocks):
-            seal(store, [_tx(genesis, keys, i) for i in range(per_block)], keys["validators"])
+        for height in range(1, blocks + 1):
+            txs = [_tx(genesis, keys, i) for i in range(per_block)]
+            time = now_time()
+            effects = execute(
+                store, registry, txs, height=height, time=time, first_index=store.log_size()
+            )
+            seal(
+                store,
+                txs,
+                keys["validators"],
+                time=time,
+                writes=effects.writes,
+                results=effects.results,
+            )
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
     con.close()
@@ -36,7 +53,7 @@ def _tx(genesis, keys, i):
     from ledger.model import Transaction
 
     key = keys["members"][i % len(keys["members"])]
-    args = {"sha256": os.urandom(32).hex()}
+    args = {"sha256": os.urandom(32).hex(), "size": 1}
     return Transaction.new(key, genesis.chain_id, "evidence", "anchor", args).sign(key)
 
 

@@ -24,7 +24,8 @@ import rfc8785
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import canonical
+from contracts.registry import default_registry
+from ledger.canonical import canonical, now_time
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.chunk_diff import differences
 from ledger.chunks import BLOCK_SIZE, chunks_of, decode_text
@@ -38,6 +39,7 @@ from ledger.tlog_proof import TlogProof
 from ledger.trust import Trust
 from ledger.weak_keys import weakness
 from nodes.explorer import STATIC_DIR
+from nodes.runtime.apply import execute
 from seeds.corpus import documents
 from tests.conftest import Consortium, make_consortium
 from tests.test_note import ENOCH_SIG, ENOCH_VKEY, PETER_SIG, PETER_VKEY, TEXT
@@ -89,8 +91,55 @@ class Ledger:
         seal(store, second, c.validator_keys[1:])  # exactly a quorum
         seal(store, [self.stranger_tx], c.validator_keys[:2])
         seal(store, [c.tx(2)], c.validator_keys[::2])
-        self.entries: list[SignedTransaction] = first + second
+        executed = self._execute_blocks()
+        self.entries: list[SignedTransaction] = first + second + executed
         self.receipts = [store.receipt(t.tx_id) for t in self.entries]
+
+    # receipts[FIRST_ANCHOR..SHIP] are of transactions the contracts really ran
+    FIRST_ANCHOR, COMMISSION, REDEPOSIT, SHIP = 7, 8, 9, 10
+
+    def _execute_blocks(self) -> list[SignedTransaction]:
+        """Two blocks run through the contracts: a first anchor and a commission, then a
+        re-deposit of the digest and a ship by an organisation that does not hold the
+        product (refused: not_custodian)."""
+        c, store = self.consortium, self.store
+        registry = default_registry(c.genesis)
+
+        def tx(member: int, contract: str, action: str, args: dict[str, Any]) -> Any:
+            key = c.members[member]
+            return Transaction.new(key, c.chain_id, contract, action, args).sign(key)
+
+        anchor = {"sha256": os.urandom(32).hex(), "size": 3, "title": "executed"}
+        lot = "urn:epc:class:lgtin:4012345.012345.LOTA"
+        blocks = [
+            [
+                tx(0, "evidence", "anchor", anchor),
+                tx(0, "traceability", "commission", {"ids": [lot]}),
+            ],
+            [
+                tx(1, "evidence", "anchor", anchor),
+                tx(1, "traceability", "ship", {"ids": [lot], "receiver": "org2"}),
+            ],
+        ]
+        for txs in blocks:
+            time = now_time()
+            effects = execute(
+                store,
+                registry,
+                txs,
+                height=store.height() + 1,
+                time=time,
+                first_index=store.log_size(),
+            )
+            seal(
+                store,
+                txs,
+                c.validator_keys,
+                time=time,
+                writes=effects.writes,
+                results=effects.results,
+            )
+        return [t for txs in blocks for t in txs]
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +168,7 @@ def _python_verdict(receipt: Any, trust: Trust) -> dict[str, Any]:
             "organisation": v.organisation,
             "checkpoint_signers": list(v.checkpoint_signers),
             "certificate_signers": list(v.certificate_signers),
+            "result": v.result.to_dict(),
         }
     }
 
@@ -164,6 +214,25 @@ def test_real_receipts_verify_with_the_same_result_as_python(verifier_page, ledg
     assert {len(w["ok"]["checkpoint_signers"]) for w in want} == {2, 3}
     # the unicode entry's keys sort by UTF-16 code units (😀 before U+E000)
     assert got[4]["ok"]["entry"] == ledger.entries[4].to_dict()
+
+
+def test_results_verify_in_the_browser_as_in_python(verifier_page, ledger):
+    """The results of transactions the contracts ran: a first anchor (it wrote its
+    doc/<sha256>), a re-deposit (it wrote redeposit/<tx_id>) and a refusal (not_custodian,
+    with its reason): the browser proves each exactly as Python does."""
+    which = [Ledger.FIRST_ANCHOR, Ledger.COMMISSION, Ledger.REDEPOSIT, Ledger.SHIP]
+    cases = [{"receipt": ledger.receipts[i], "trust": ledger.trust_json} for i in which]
+    got = verifier_page.run(VERIFY_CASES, cases)
+    want = [_python_verdict(ledger.receipts[i], ledger.trust) for i in which]
+    assert got == want
+    first, _, again, ship = (g["ok"]["result"] for g in got)
+    digest = ledger.entries[Ledger.FIRST_ANCHOR].tx.args["sha256"]
+    assert first["status"] == "applied" and ["evidence", f"doc/{digest}"] == first["writes"][0][:2]
+    assert not any(w[1].startswith("redeposit/") for w in first["writes"])
+    again_id = ledger.entries[Ledger.REDEPOSIT].tx_id
+    assert ["evidence", f"redeposit/{again_id}"] in [w[:2] for w in again["writes"]]
+    assert (ship["status"], ship["code"]) == ("refused", "not_custodian")
+    assert ship["reason"].startswith("org1 cannot ship")
 
 
 def test_a_receipt_given_as_json_text_verifies_and_floats_in_it_are_refused(verifier_page, ledger):
@@ -270,6 +339,33 @@ def _forgeries(ledger: Ledger) -> list[tuple[str, int, Callable[[dict[str, Any]]
         p = TlogProof.parse(r["proof"])
         r["proof"] = TlogProof(p.index, p.proof, p.checkpoint, b"hi").text()
 
+    def status_flipped(r: dict[str, Any]) -> None:
+        r["result"]["result"]["status"] = "applied"
+
+    def status_flipped_cleanly(r: dict[str, Any]) -> None:
+        for name in ("code", "reason"):
+            r["result"]["result"].pop(name)
+        r["result"]["result"]["status"] = "applied"
+
+    def result_of_another(r: dict[str, Any]) -> None:
+        r["result"] = json.loads(json.dumps(ledger.receipts[Ledger.REDEPOSIT]["result"]))
+
+    def result_relabelled(r: dict[str, Any]) -> None:
+        result_of_another(r)
+        r["result"]["result"]["tx_id"] = r["tx_id"]
+
+    def result_proof_byte(r: dict[str, Any]) -> None:
+        r["result"]["proof"][0] = _flip_hex(r["result"]["proof"][0])
+
+    def result_dropped(r: dict[str, Any]) -> None:
+        r.pop("result")
+
+    def version_one(r: dict[str, Any]) -> None:
+        r.pop("result")
+        r["format"] = "provledger-receipt/v1"
+
+    ship = Ledger.SHIP
+
     return [
         ("a flipped byte in the entry", 1, args_digest, "entry"),
         (
@@ -305,6 +401,24 @@ def _forgeries(ledger: Ledger) -> list[tuple[str, int, Callable[[dict[str, Any]]
         ("another format", 1, field("format", "provledger-receipt/v0"), "format"),
         ("an extra line in the proof", 1, extra_line, "proof"),
         ("a proof that is not text", 1, field("proof", ["c2sp.org/tlog-proof@v1"]), "proof"),
+        ("a result's status flipped, refused to applied", ship, status_flipped, "structure"),
+        (
+            "a result's status flipped, without code and reason",
+            ship,
+            status_flipped_cleanly,
+            "result",
+        ),
+        ("the result of another transaction", ship, result_of_another, "result"),
+        ("another transaction's result under this tx_id", ship, result_relabelled, "result"),
+        ("a flipped byte in a result-proof hash", ship, result_proof_byte, "result"),
+        (
+            "a result-proof hash that is not hex",
+            ship,
+            lambda r: r["result"].update(proof=["zz"]),
+            "structure",
+        ),
+        ("a v2 receipt without its result", ship, result_dropped, "structure"),
+        ("a v1 receipt", ship, version_one, "format"),
     ]
 
 
@@ -336,6 +450,25 @@ def test_each_forgery_is_refused_at_the_step_python_names(verifier_page, ledger)
     assert "not in the block" in messages["an index outside the block"]
     assert "not a member key" in messages["a sender not in trust"]
     assert "does not hash to tx_id" in messages["another entry under this tx_id"]
+    assert messages["the result of another transaction"] == (
+        "result: is the result of another transaction than tx_id"
+    )
+    for label in (
+        "a result's status flipped, without code and reason",
+        "another transaction's result under this tx_id",
+        "a flipped byte in a result-proof hash",
+    ):
+        assert messages[label] == "result: inclusion proof leads to a different root", label
+    assert messages["a result's status flipped, refused to applied"] == (
+        "structure: result: unknown field(s) code, reason"
+    )
+    assert messages["a v2 receipt without its result"] == (
+        "structure: receipt: missing field(s) result"
+    )
+    assert messages["a v1 receipt"] == (
+        "format: 'provledger-receipt/v1' is no longer accepted (it proves no transaction "
+        "result); fetch the receipt again as 'provledger-receipt/v2'"
+    )
 
 
 def test_no_single_forged_character_verifies_in_the_browser_either(verifier_page, ledger):

@@ -177,7 +177,9 @@ def test_plain_type_names() -> None:
 
 def test_version_names_the_formats() -> None:
     from ledger.anchor_proof import FACT_PROOF_FORMAT
+    from ledger.history_proof import HISTORY_FORMAT
     from ledger.receipt import RECEIPT_FORMAT
+    from ledger.state_proof import STATE_PROOF_FORMAT
     from ledger.tlog_proof import HEADER
     from seeds.facts.extract import EXTRACTOR_VERSION
 
@@ -185,7 +187,8 @@ def test_version_names_the_formats() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert re.fullmatch(r"provledger \d+\.\d+\.\d+", lines[0])
-    for fmt in (RECEIPT_FORMAT, HEADER, "c2sp.org/tlog-checkpoint", FACT_PROOF_FORMAT):
+    formats = (RECEIPT_FORMAT, HEADER, "c2sp.org/tlog-checkpoint", FACT_PROOF_FORMAT)
+    for fmt in (*formats, STATE_PROOF_FORMAT, HISTORY_FORMAT):
         assert any(fmt in line for line in lines[1:]), fmt
     assert any(
         line.split()[:2] == ["facts", "extractor"] and EXTRACTOR_VERSION in line for line in lines

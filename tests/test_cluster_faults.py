@@ -150,7 +150,7 @@ def test_three_nodes_commit_survive_kill_and_quorum_loss(cluster3: Cluster):
     _assert_agree_and_kept(c, committed, top)
 
     for name in c.names:  # nobody signed two conflicting votes across the crashes
-        assert c.get(name, "/v1/misbehaviour").json() == {"evidence": []}
+        assert c.get(name, "/v1/misbehaviour").json() == {"evidence": [], "divergences": []}
 
     # 6. stopped cleanly, every store audits clean and all agree.
     down = c.down()

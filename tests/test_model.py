@@ -131,6 +131,8 @@ def _header(consortium, txs, height=1) -> BlockHeader:
         tx_root=tx_root(txs),
         log_size=len(txs),
         log_root="00" * 32,
+        state_root="00" * 32,
+        results_root="11" * 32,
     )
 
 

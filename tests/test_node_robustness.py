@@ -10,6 +10,7 @@ started (no sockets are opened), driven through its parts' public methods
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import heapq
 import json
@@ -24,10 +25,11 @@ import pytest
 
 from contracts import default_registry
 from ledger.canonical import now_time
+from ledger.checkpoint import checkpoint_of_header, sign_checkpoint
 from ledger.keys import SigningKey, read_key_file
 from ledger.model.block import Block
 from ledger.model.transaction import Transaction
-from ledger.model.vote import Vote, VoteType
+from ledger.model.vote import CommitCertificate, Vote, VoteType
 from ledger.sealing import seal
 from nodes.bootstrap import key_paths
 from nodes.consensus.driver import Driver
@@ -57,6 +59,7 @@ from nodes.peer.wire import (
 )
 from nodes.runtime import catch_up as catch_up_module
 from nodes.runtime import consensus_loop as loop_module
+from nodes.runtime.apply import execute
 from nodes.runtime.events import Fetched, Pending
 from nodes.runtime.node import Node
 from nodes.runtime.outbox import CONSENSUS_PATH
@@ -406,6 +409,58 @@ def test_catch_up_avoids_a_peer_serving_a_block_that_raises_recursion_error(loca
     assert asyncio.run(go()), "catch-up would wait forever for its fetched blocks"
     assert node.catch_up.avoided(name)
     assert node.store.height() == 0
+
+
+def _certified_item(local: Local, block: Block) -> dict[str, Any]:
+    """The catch-up item of ``block``, certified and cosigned by every validator."""
+    header = block.header
+    keys = [(v.name, local.node_keys[v.name]) for v in local.node.genesis.validators]
+    votes = [
+        Vote.signed(k, header.chain_id, header.height, 0, VoteType.PRECOMMIT, header.block_hash)
+        for _, k in keys
+    ]
+    return {
+        "block": block.to_dict(),
+        "certificate": CommitCertificate.from_votes(votes).to_dict(),
+        "checkpoint": sign_checkpoint(checkpoint_of_header(header), keys),
+    }
+
+
+def test_catch_up_refuses_a_certified_block_whose_roots_differ_from_its_execution(
+    local: Local, caplog: pytest.LogCaptureFixture
+):
+    """Catch-up re-executes every fetched block: even a block certified by every validator
+    is refused, and its peer avoided and named, when executing it here gives another state
+    root than its header's (a quorum cannot make a node store a state it disagrees with)."""
+    node = local.node
+    tx, time = local.anchor(), now_time()
+    effects = execute(node.store, node.registry, [tx], height=1, time=time, first_index=0)
+    honest = node.store.next_header(
+        [tx], time, local.key(0).key_id, writes=effects.writes, results=effects.results
+    )
+    forged = dataclasses.replace(honest, state_root="77" * 32)
+    name = node.peers[0].name
+
+    async def go() -> None:
+        done = asyncio.get_running_loop().create_future()
+        item = _certified_item(local, Block(forged, (tx,)))
+        await node.consensus.handle(Fetched(name, [item], done))
+
+    with caplog.at_level("WARNING", logger="provledger.node"):
+        asyncio.run(go())
+    assert node.store.height() == 0
+    assert node.catch_up.avoided(name)
+    (line,) = [r.getMessage() for r in caplog.records if "served a bad block" in r.getMessage()]
+    assert name in line and "state_root is not the root of the state after this block" in line
+
+    async def good() -> None:
+        done = asyncio.get_running_loop().create_future()
+        item = _certified_item(local, Block(honest, (tx,)))
+        await node.consensus.handle(Fetched(node.peers[1].name, [item], done))
+
+    asyncio.run(good())
+    assert node.store.height() == 1
+    assert node.store.head().state_root == honest.state_root
 
 
 def test_deeply_nested_args_are_refused_400_not_an_internal_error():

@@ -1,7 +1,9 @@
-"""Receipts verify offline with trust.json alone, and no forged byte survives."""
+"""Receipts verify offline with trust.json alone, and no forged byte survives; a receipt
+proves what its transaction did (its committed result)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import string
 import subprocess
@@ -10,15 +12,19 @@ import textwrap
 
 import pytest
 
+from contracts.registry import default_registry
+from ledger.canonical import now_time
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.errors import ReceiptError
 from ledger.keys import SigningKey
-from ledger.model import Transaction
+from ledger.model import SignedTransaction, Transaction
 from ledger.receipt import verify_receipt
 from ledger.sealing import seal
 from ledger.store import Store
 from ledger.tlog_proof import TlogProof
 from ledger.trust import Trust
+from nodes.cli.verdict import FIRST_ANCHOR, REDEPOSIT, anchor_kind, outcome
+from nodes.runtime.apply import execute
 from tests.conftest import make_consortium
 
 
@@ -216,3 +222,162 @@ def test_verifier_needs_only_ledger_and_cryptography(setup, tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "org2"]
+
+
+# --- the result step --------------------------------------------------------------------
+
+LOT = "urn:epc:class:lgtin:4012345.012345.LOTA"
+
+
+class Executed:
+    """Blocks whose transactions really ran through the contracts: a first anchor and a
+    commission, then a re-deposit of the same digest and a ship by an organisation that
+    does not hold the product (refused: ``not_custodian``)."""
+
+    def __init__(self, store: Store, consortium) -> None:
+        self.store, self.consortium = store, consortium
+        self.registry = default_registry(consortium.genesis)
+        self.trust = Trust.from_genesis(consortium.genesis)
+        self.digest = hashlib.sha256(b"a document").hexdigest()
+        anchor = {"sha256": self.digest, "size": 10, "title": "A document"}
+        self.first = self._tx(0, "evidence", "anchor", anchor)
+        commission = self._tx(0, "traceability", "commission", {"ids": [LOT]})
+        self.again = self._tx(1, "evidence", "anchor", anchor)
+        self.ship = self._tx(1, "traceability", "ship", {"ids": [LOT], "receiver": "org2"})
+        self.run([self.first, commission])
+        self.run([self.again, self.ship])
+
+    def _tx(self, member: int, contract: str, action: str, args: dict) -> SignedTransaction:
+        key = self.consortium.members[member]
+        return Transaction.new(key, self.consortium.chain_id, contract, action, args).sign(key)
+
+    def run(self, txs: list[SignedTransaction]) -> None:
+        time = now_time()
+        effects = execute(
+            self.store,
+            self.registry,
+            txs,
+            height=self.store.height() + 1,
+            time=time,
+            first_index=self.store.log_size(),
+        )
+        seal(
+            self.store,
+            txs,
+            self.consortium.validator_keys,
+            time=time,
+            writes=effects.writes,
+            results=effects.results,
+        )
+
+    def receipt(self, tx: SignedTransaction) -> dict:
+        return self.store.receipt(tx.tx_id)
+
+
+@pytest.fixture
+def executed(tmp_path, consortium):
+    store = Store.create(str(tmp_path / "e.sqlite"), consortium.genesis)
+    yield Executed(store, consortium)
+    store.close()
+
+
+def test_a_receipt_proves_a_first_anchor_and_its_writes(executed):
+    e = executed
+    receipt = e.receipt(e.first)
+    assert receipt["format"] == "provledger-receipt/v2"
+    v = verify_receipt(receipt, e.trust)
+    assert v.result == e.store.results(1)[0]
+    assert (v.result.tx_id, v.result.status) == (e.first.tx_id, "applied")
+    keys = [(w.contract, w.key) for w in v.result.writes]
+    assert ("evidence", f"doc/{e.digest}") in keys
+    assert not any(k.startswith("redeposit/") for _, k in keys)
+    assert anchor_kind(v.entry.tx, v.tx_id, v.result) == FIRST_ANCHOR
+    line = outcome(v.entry.tx, v.tx_id, v.result)
+    assert line.startswith(f"applied ({len(keys)} writes: evidence/doc/{e.digest[:16]}…)")
+    assert line.endswith("; first anchor of this digest")
+
+
+def test_a_receipt_proves_a_redeposit(executed):
+    e = executed
+    v = verify_receipt(e.receipt(e.again), e.trust)
+    keys = [(w.contract, w.key) for w in v.result.writes]
+    assert ("evidence", f"redeposit/{e.again.tx_id}") in keys
+    assert ("evidence", f"doc/{e.digest}") in keys  # the first anchor's count, bumped
+    assert anchor_kind(v.entry.tx, v.tx_id, v.result) == REDEPOSIT
+    assert outcome(v.entry.tx, v.tx_id, v.result).endswith("; re-deposit of an anchored digest")
+
+
+def test_a_receipt_proves_a_refusal_with_its_code_and_reason(executed):
+    e = executed
+    v = verify_receipt(e.receipt(e.ship), e.trust)
+    assert (v.result.status, v.result.code) == ("refused", "not_custodian")
+    assert v.result.reason == (
+        f"org1 cannot ship {LOT}: it is held by org0, and only its custodian may ship it"
+    )
+    assert outcome(v.entry.tx, v.tx_id, v.result) == f"refused (not_custodian): {v.result.reason}"
+    assert anchor_kind(v.entry.tx, v.tx_id, v.result) is None
+
+
+def _refused_with(receipt: dict, trust: Trust, message: str) -> None:
+    with pytest.raises(ReceiptError) as info:
+        verify_receipt(receipt, trust)
+    assert str(info.value) == message
+
+
+def test_result_forgeries_fail_at_the_result_step(executed):
+    e = executed
+    refused = e.receipt(e.ship)
+
+    # refused -> applied: as the receipt carries it, and as a forger would write it
+    flipped = json.loads(json.dumps(refused))
+    flipped["result"]["result"]["status"] = "applied"
+    _refused_with(flipped, e.trust, "structure: result: unknown field(s) code, reason")
+    for field in ("code", "reason"):
+        flipped["result"]["result"].pop(field)
+    _refused_with(flipped, e.trust, "result: inclusion proof leads to a different root")
+
+    # the result of another transaction of the same block, with its own proof
+    other = e.receipt(e.again)
+    forged = json.loads(json.dumps(refused))
+    forged["result"] = other["result"]
+    _refused_with(forged, e.trust, "result: is the result of another transaction than tx_id")
+    # ... or relabelled with this tx_id
+    forged["result"]["result"]["tx_id"] = refused["tx_id"]
+    _refused_with(forged, e.trust, "result: inclusion proof leads to a different root")
+
+    # a flipped byte in a proof hash
+    forged = json.loads(json.dumps(refused))
+    first = forged["result"]["proof"][0]
+    forged["result"]["proof"][0] = ("1" if first[0] == "0" else "0") + first[1:]
+    _refused_with(forged, e.trust, "result: inclusion proof leads to a different root")
+
+    # a proof too short, a hash not hex
+    forged = json.loads(json.dumps(refused))
+    forged["result"]["proof"] = []
+    _refused_with(forged, e.trust, "result: inclusion proof is shorter than the tree is deep")
+    forged["result"]["proof"] = ["zz"]
+    _refused_with(forged, e.trust, "structure: receipt.result.proof[0]: expected lowercase hex")
+
+    # v2 without a result; v1 (which had none) is refused by name
+    dropped = json.loads(json.dumps(refused))
+    dropped.pop("result")
+    _refused_with(dropped, e.trust, "structure: receipt: missing field(s) result")
+    dropped["format"] = "provledger-receipt/v1"
+    _refused_with(
+        dropped,
+        e.trust,
+        "format: 'provledger-receipt/v1' is no longer accepted (it proves no transaction "
+        "result); fetch the receipt again as 'provledger-receipt/v2'",
+    )
+
+    # the reason reworded
+    forged = json.loads(json.dumps(refused))
+    forged["result"]["result"]["reason"] = "org1 may ship it"
+    _refused_with(forged, e.trust, "result: inclusion proof leads to a different root")
+
+
+def test_a_writes_list_is_part_of_what_the_result_proves(executed):
+    e = executed
+    forged = e.receipt(e.first)
+    forged["result"]["result"]["writes"].pop()
+    _refused_with(forged, e.trust, "result: inclusion proof leads to a different root")

@@ -24,7 +24,7 @@ def test_prefix_pages_exactly(db_url: str, consortium: Consortium) -> None:
     store = Store.create(db_url, consortium.genesis)
     writes = [StateWrite("evidence", k, {"k": k}, 0) for k in KEYS]
     writes.append(StateWrite("other", "depositor/acme/00", {"k": "x"}, 0))
-    seal(store, [consortium.tx(0)], consortium.validator_keys, state_writes=writes)
+    seal(store, [consortium.tx(0)], consortium.validator_keys, writes=writes)
     got = store.state_prefix("evidence", "depositor/acme/")
     assert [k for k, _ in got] == ["depositor/acme/01", "depositor/acme/02", "depositor/acme/ff"]
     assert got[0][1] == {"k": "depositor/acme/01"}

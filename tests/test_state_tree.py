@@ -230,3 +230,16 @@ def test_empty_tree_and_key_derivation():
     assert tree.root_of({}) == tree.EMPTY == bytes(32)
     assert tree.state_key("evidence", "doc/ab") == hashlib.sha256(b'["evidence","doc/ab"]').digest()
     assert tree.value_hash({"b": 1, "a": "x"}) == hashlib.sha256(b'{"a":"x","b":1}').digest()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(keys, st.integers(0, 5).map(lambda i: h(f"value {i}")), max_size=40))
+def test_build_gives_the_root_and_every_node_of_the_tree(leaves):
+    root, nodes = tree.build(leaves)
+    assert root == tree.root_of(leaves) == naive_root(leaves)
+    grown_nodes, _ = grown([dict(leaves)])  # the same nodes as updates make them
+    assert all(grown_nodes[k] == node for k, node in nodes.items())
+    # Every node is there: walking the whole tree reads nothing missing.
+    assert sorted(leaf.key_hash for leaf in tree.leaves_of(nodes.__getitem__, root)) == sorted(
+        leaves
+    )

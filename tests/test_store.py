@@ -12,6 +12,7 @@ from ledger.checkpoint import checkpoint_of_header, sign_checkpoint
 from ledger.errors import NotFoundError, StoreError
 from ledger.model import Block, CommitCertificate, Vote, VoteType
 from ledger.receipt import verify_receipt
+from ledger.results import applied_results
 from ledger.sealing import seal
 from ledger.store import StateWrite, Store
 from ledger.trust import Trust
@@ -103,9 +104,18 @@ def test_roots_and_proofs_equal_the_in_memory_functions(store, consortium):
         store.root(17)
 
 
-def _next(store, consortium, txs, signers=(0, 1)):
-    header = store.next_header(txs, now_time(), consortium.nodes[0].key_id)
+def _next(store, consortium, txs, signers=(0, 1), writes=()):
+    results = applied_results(txs, writes, store.log_size())
+    header = store.next_header(
+        txs, now_time(), consortium.nodes[0].key_id, writes=writes, results=results
+    )
     return Block(header, tuple(txs)), certify(consortium, header, signers)
+
+
+def _append(store, block, cert, checkpoint, writes=()):
+    """Append ``block`` with the results of applying it with ``writes``."""
+    results = applied_results(block.transactions, writes, block.header.first_index)
+    store.append_block(block, cert, checkpoint, writes=writes, results=results)
 
 
 def certify(consortium, header, signers=(0, 1)):
@@ -134,7 +144,7 @@ def _refused(store, block, cert, match, checkpoint=None, writes=()):
         checkpoint = _checkpoint(store.consortium, block.header)
     before = (store.height(), _rows(store))
     with pytest.raises(StoreError, match=match):
-        store.append_block(block, cert, checkpoint, writes)
+        _append(store, block, cert, checkpoint, writes)
     assert (store.height(), _rows(store)) == before  # nothing was written
 
 
@@ -166,7 +176,16 @@ def test_refuses_blocks_that_do_not_extend_the_head(store, consortium):
     _refused(store, short, cert, "body has 1")
     _refused(store, *variant(time="2000-01-01T00:00:00.000000Z"), "before the head")
     _refused(store, *variant(proposer=consortium.members[0].key_id), "proposer")
-    store.append_block(block, cert, _checkpoint(consortium, block.header))
+    _refused(store, *variant(state_root="44" * 32), "state_root is not the root of the state")
+    _refused(store, *variant(results_root="55" * 32), "results_root is not the root")
+    _refused(  # writes the header does not commit to
+        store,
+        block,
+        cert,
+        "(state|results)_root is not the root",
+        writes=[StateWrite("evidence", "k", {"v": 1}, log_index=3)],
+    )
+    _append(store, block, cert, _checkpoint(consortium, block.header))
     assert store.height() == 2
     _refused(store, block, cert, "does not follow")  # the same block twice
 
@@ -176,15 +195,11 @@ def test_append_is_all_or_nothing(store, consortium):
     # a transaction committed before: every check up front passes, the insert fails late
     block, cert = _next(store, consortium, [consortium.tx(0), txs[0]])
     _refused(store, block, cert, "duplicate row")
+    outside = [StateWrite("evidence", "k", {"v": 1}, log_index=0)]
+    block, cert = _next(store, consortium, [consortium.tx(0)], writes=outside)
+    _refused(store, block, cert, "outside block", writes=outside)
     block, cert = _next(store, consortium, [consortium.tx(0)])
-    _refused(
-        store,
-        block,
-        cert,
-        "outside block",
-        writes=[StateWrite("evidence", "k", {"v": 1}, log_index=0)],
-    )
-    store.append_block(block, cert, _checkpoint(consortium, block.header))  # still usable
+    _append(store, block, cert, _checkpoint(consortium, block.header))  # still usable
     assert store.height() == 2 and store.log_size() == 3
 
 
@@ -207,7 +222,7 @@ def test_checkpoints_must_match_and_verify(store, consortium):
         "0 valid signature",
         checkpoint=sign_checkpoint(good, [("intruder", consortium.members[0])]),
     )
-    store.append_block(block, cert, sign_checkpoint(good, consortium.validator_keys[:2]))
+    _append(store, block, cert, sign_checkpoint(good, consortium.validator_keys[:2]))
     better = sign_checkpoint(good, consortium.validator_keys)
     store.put_checkpoint(1, better)
     assert store.checkpoint(1) == better
@@ -224,7 +239,7 @@ def test_state_and_history(store, consortium):
         store,
         txs,
         consortium.validator_keys,
-        state_writes=[
+        writes=[
             StateWrite("evidence", "doc:1", {"owner": "org0"}, 0),
             StateWrite("evidence", "doc:1", {"owner": "org1"}, 1),
         ],
@@ -233,7 +248,7 @@ def test_state_and_history(store, consortium):
         store,
         [consortium.tx(2)],
         consortium.validator_keys,
-        state_writes=[StateWrite("evidence", "doc:1", {"owner": "org2"}, 2)],
+        writes=[StateWrite("evidence", "doc:1", {"owner": "org2"}, 2)],
     )
     assert store.state("evidence", "doc:1") == {"owner": "org2"}
     assert store.state("evidence", "nothing") is None

@@ -20,6 +20,7 @@ from ledger.sealing import seal
 from ledger.store import Store
 from ledger.successor import Tip, link_faults, log_faults, successor_faults
 from nodes.mempool import Mempool
+from nodes.runtime.apply import execute, execute_block
 from nodes.runtime.blocks import MAX_CLOCK_AHEAD, judge_block
 from tests.conftest import Consortium
 from tests.test_store import certify
@@ -36,9 +37,25 @@ def chain(tmp_path, consortium):
     seal(store, [consortium.tx(0), consortium.tx(1)], consortium.validator_keys[:2])
     seal(store, [consortium.tx(2)], consortium.validator_keys[:2])
     txs = (_anchor(consortium), _anchor(consortium))  # admissible: judged by the mempool too
-    header = store.next_header(txs, now_time(), consortium.nodes[1].key_id)
-    yield store, Block(header, txs)
+    yield store, Block(_executed_header(store, txs, now_time(), consortium.nodes[1].key_id), txs)
     store.close()
+
+
+def _executed_header(store: Store, txs, time: str, proposer: str) -> BlockHeader:
+    """The header of ``txs`` on the store's head, executed by the real contracts."""
+    effects = execute(
+        store,
+        default_registry(store.genesis),
+        txs,
+        height=store.height() + 1,
+        time=time,
+        first_index=store.log_size(),
+    )
+    return store.next_header(txs, time, proposer, writes=effects.writes, results=effects.results)
+
+
+def _effects(store: Store, block: Block):
+    return execute_block(store, default_registry(store.genesis), block)
 
 
 def _log_root_after(store: Store, block: Block) -> str:
@@ -58,8 +75,9 @@ def test_a_valid_successor_has_no_faults(chain):
     store, block = chain
     tip = Tip.of(store.head())
     assert successor_faults(tip, block, store.validators, _log_root_after(store, block)) == []
-    assert store.successor_faults(block) == []
-    assert Tip.genesis(store.chain_id) == Tip(store.chain_id, 0, store.chain_id, None, 0)
+    effects = _effects(store, block)
+    assert store.successor_faults(block, writes=effects.writes, results=effects.results) == []
+    assert Tip.genesis(store.chain_id) == Tip(store.chain_id, 0, store.chain_id, None, 0, "00" * 32)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +107,7 @@ def test_each_rule_is_named_with_what_differs(chain, fields, check, expected, ac
     assert first.actual == actual
     assert first.expected != first.actual
     # the store words the same fault, and refuses the block for it
-    assert store.successor_faults(bad)[0] == first
+    assert store.successor_faults(bad, results=None)[0] == first
 
 
 def test_a_proposer_outside_the_validators_and_several_faults_at_once(chain, consortium):
@@ -119,6 +137,8 @@ def test_the_first_block_extends_the_genesis_tip(consortium):
         root([leaf]).hex(),
         1,
         root([leaf]).hex(),
+        "00" * 32,
+        root([]).hex(),
     )
     validators = consortium.genesis.validator_set()
     tip = Tip.genesis(consortium.chain_id)
@@ -163,34 +183,71 @@ def _pool(consortium: Consortium, store: Store) -> Mempool:
     return Mempool(genesis, default_registry(genesis), store.committed_among)
 
 
+def _judge(store: Store, pool: Mempool, block: Block, limit: int) -> str | None:
+    return judge_block(store, default_registry(store.genesis), pool, block, limit).reason
+
+
 def test_judge_block_accepts_the_next_block_and_names_why_not(chain, consortium):
     store, block = chain
     pool = _pool(consortium, store)
-    assert judge_block(store, pool, block, limit=10) is None
-    assert judge_block(store, pool, block, limit=1) == "block has 2 transactions, the limit is 1"
-    assert judge_block(store, pool, _changed(block, height=4), 10) == "height 4 does not follow 2"
-    assert judge_block(store, pool, _changed(block, chain_id="33" * 32), 10) == (
+    verdict = judge_block(store, default_registry(store.genesis), pool, block, 10)
+    assert verdict.reason is None and verdict.divergence == ()
+    assert verdict.effects is not None and len(verdict.effects.results) == 2
+    assert _judge(store, pool, block, limit=1) == "block has 2 transactions, the limit is 1"
+    assert _judge(store, pool, _changed(block, height=4), 10) == "height 4 does not follow 2"
+    assert _judge(store, pool, _changed(block, chain_id="33" * 32), 10) == (
         "block is for another chain"
     )
     short = Block(block.header, block.transactions[:1])
-    assert judge_block(store, pool, short, 10) == "header says 2 transactions, body has 1"
+    assert _judge(store, pool, short, 10) == "header says 2 transactions, body has 1"
     ahead = format_time(parse_time(now_time()) + MAX_CLOCK_AHEAD + timedelta(minutes=5))
     future = Block(
-        store.next_header(block.transactions, ahead, block.header.proposer), block.transactions
+        _executed_header(store, block.transactions, ahead, block.header.proposer),
+        block.transactions,
     )
-    assert judge_block(store, pool, future, 10) == "block time is too far in the future"
+    assert _judge(store, pool, future, 10) == "block time is too far in the future"
     committed = store.block(2).transactions
-    again = Block(store.next_header(committed, now_time(), block.header.proposer), committed)
-    reason = judge_block(store, pool, again, 10)
+    again = Block(_executed_header(store, committed, now_time(), block.header.proposer), committed)
+    reason = _judge(store, pool, again, 10)
     assert reason is not None and "committed" in reason
+
+
+@pytest.mark.parametrize("field", ["state_root", "results_root"])
+def test_a_block_whose_roots_differ_from_our_execution_is_a_divergence(chain, consortium, field):
+    store, block = chain
+    other = "66" * 32
+    verdict = judge_block(
+        store,
+        default_registry(store.genesis),
+        _pool(consortium, store),
+        _changed(block, **{field: other}),
+        10,
+    )
+    assert verdict.reason is not None and field in verdict.reason
+    assert verdict.effects is None
+    (fault,) = verdict.divergence
+    assert (fault.check, fault.actual, fault.expected) == (
+        field,
+        other,
+        getattr(block.header, field),
+    )
+
+
+def test_a_block_that_fails_before_execution_is_not_a_divergence(chain, consortium):
+    store, block = chain
+    bad = _changed(block, prev_hash="11" * 32, state_root="66" * 32)
+    verdict = judge_block(store, default_registry(store.genesis), _pool(consortium, store), bad, 10)
+    assert verdict.reason == "prev_hash is not the block hash of the block before"
+    assert verdict.divergence == ()
 
 
 def test_judge_and_store_refuse_with_the_same_words(chain, consortium):
     store, block = chain
     bad = _changed(block, prev_hash="11" * 32)
-    reason = judge_block(store, _pool(consortium, store), bad, 10)
+    reason = _judge(store, _pool(consortium, store), bad, 10)
     assert reason == "prev_hash is not the block hash of the block before"
     cert = certify(consortium, bad.header, (0, 1))
     note = sign_checkpoint(checkpoint_of_header(bad.header), consortium.validator_keys[:2])
+    effects = _effects(store, block)
     with pytest.raises(Exception, match=f"block 3 refused: {reason}"):
-        store.append_block(bad, cert, note)
+        store.append_block(bad, cert, note, writes=effects.writes, results=effects.results)

@@ -152,7 +152,8 @@ def _anchor(view: StateView, args: dict[str, Any], ctx: TxContext) -> list[tuple
     if first["size"] != args["size"]:
         raise Rejection(
             f"size {args['size']} differs from the first anchor's {first['size']} for this "
-            f"digest (anchored by transaction {first['tx_id']}); a digest has one size"
+            f"digest (anchored by transaction {first['tx_id']}); a digest has one size",
+            "conflict",
         )
     redeposit = {"sha256": digest, "first_tx_id": first["tx_id"], **_made_by(ctx), **described}
     bumped = {**first, "redeposits": first["redeposits"] + 1}
@@ -167,26 +168,33 @@ def _publish(view: StateView, args: dict[str, Any], ctx: TxContext) -> list[tupl
     digest: str = args["sha256"]
     first = view.get(CONTRACT, doc_key(digest))
     if first is None:
-        raise Rejection(f"document {digest[:16]}… is not anchored; anchor it before its facts")
+        raise Rejection(
+            f"document {digest[:16]}… is not anchored; anchor it before its facts", "not_found"
+        )
     if first.get("facts_root") is None:
         raise Rejection(
             f"the anchor of {digest[:16]}… (transaction {first['tx_id']}) committed to no "
-            "facts; anchor with facts_root and facts_count to publish facts"
+            "facts; anchor with facts_root and facts_count to publish facts",
+            "conflict",
         )
     if first["depositor"] != ctx.organisation:
         raise Rejection(
-            f"only {first['depositor']!r}, which anchored {digest[:16]}…, may publish its facts"
+            f"only {first['depositor']!r}, which anchored {digest[:16]}…, may publish its facts",
+            "not_permitted",
         )
     if first["facts_published"]:
-        raise Rejection(f"the facts of {digest[:16]}… are already published")
+        raise Rejection(f"the facts of {digest[:16]}… are already published", "already_exists")
     facts = args["facts"]
     if len(facts) != first["facts_count"]:
-        raise Rejection(f"the anchor committed to {first['facts_count']} facts, not {len(facts)}")
+        raise Rejection(
+            f"the anchor committed to {first['facts_count']} facts, not {len(facts)}", "conflict"
+        )
     found = root([leaf_hash(canonical(f)) for f in facts]).hex()
     if found != first["facts_root"]:
         raise Rejection(
             f"these facts have Merkle root {found}, not the anchored facts_root "
-            f"{first['facts_root']}; publish exactly the facts the anchor committed to"
+            f"{first['facts_root']}; publish exactly the facts the anchor committed to",
+            "conflict",
         )
     record = {"sha256": digest, "extractor": first["extractor"], "facts": facts, "tx_id": ctx.tx_id}
     return [(facts_key(digest), record), (doc_key(digest), {**first, "facts_published": True})]

@@ -80,7 +80,9 @@ class Membership:
         """Record a proposal or an approval; apply the change once it has a quorum."""
         roster = current_roster(view, self._genesis)
         if roster.organisation(ctx.organisation) is None:
-            raise Rejection(f"{ctx.organisation!r} is no longer a member organisation")
+            raise Rejection(
+                f"{ctx.organisation!r} is no longer a member organisation", "not_member"
+            )
         if action == PROPOSE:
             self._check_change(roster, args)
             proposal = {
@@ -101,17 +103,22 @@ class Membership:
         if action == APPROVE:
             pending = view.get(CONTRACT, proposal_key(args["proposal"]))
             if pending is None:
-                raise Rejection(f"no membership proposal {args['proposal'][:16]}…")
+                raise Rejection(f"no membership proposal {args['proposal'][:16]}…", "not_found")
             if pending["status"] != "open":
-                raise Rejection(f"proposal {pending['id'][:16]}… is already {pending['status']}")
+                raise Rejection(
+                    f"proposal {pending['id'][:16]}… is already {pending['status']}", "conflict"
+                )
             if pending["base_version"] != roster.version:
                 raise Rejection(
                     f"proposal {pending['id'][:16]}… was made against roster version "
                     f"{pending['base_version']}, which another change replaced "
-                    f"(now {roster.version}); propose the change again"
+                    f"(now {roster.version}); propose the change again",
+                    "conflict",
                 )
             if ctx.organisation in pending["approvals"]:
-                raise Rejection(f"{ctx.organisation!r} already approved this proposal")
+                raise Rejection(
+                    f"{ctx.organisation!r} already approved this proposal", "already_exists"
+                )
             self._check_change(roster, pending)
             approved = {**pending, "approvals": [*pending["approvals"], ctx.organisation]}
             return self._settle(roster, approved, ctx)
@@ -122,18 +129,30 @@ class Membership:
         existing = roster.organisation(name)
         if not change["keys"]:
             if existing is None:
-                raise Rejection(f"{name!r} is not a member organisation; nothing to remove")
+                raise Rejection(
+                    f"{name!r} is not a member organisation; nothing to remove", "unknown_party"
+                )
             if len(roster.organisations) == 1:
-                raise Rejection(f"{name!r} is the last organisation; it cannot be removed")
+                raise Rejection(
+                    f"{name!r} is the last organisation; it cannot be removed", "conflict"
+                )
             return
         held = {k.hex(): o.name for o in roster.organisations if o.name != name for k in o.keys}
         for key in change["keys"]:
             if key in self._validator_keys:
-                raise Rejection(f"key {key[:16]}… is a validator's node key; one key, one job")
+                raise Rejection(
+                    f"key {key[:16]}… is a validator's node key; one key, one job", "conflict"
+                )
             if key in held:
-                raise Rejection(f"key {key[:16]}… already belongs to organisation {held[key]!r}")
+                raise Rejection(
+                    f"key {key[:16]}… already belongs to organisation {held[key]!r}",
+                    "already_exists",
+                )
             if key in roster.retired:
-                raise Rejection(f"key {key[:16]}… was retired by an earlier change; use a new key")
+                raise Rejection(
+                    f"key {key[:16]}… was retired by an earlier change; use a new key",
+                    "conflict",
+                )
 
     def _settle(
         self, roster: Roster, proposal: dict[str, Any], ctx: TxContext

@@ -59,7 +59,8 @@ def _new(ch: Changes, product_id: str) -> None:
     if found is not None:
         raise Rejection(
             f"{product_id} already exists (commissioned by {found['producer']}, now held by "
-            f"{found['custodian']}); a product id is commissioned only once"
+            f"{found['custodian']}); a product id is commissioned only once",
+            "already_exists",
         )
 
 
@@ -76,7 +77,8 @@ def _with_contents(ch: Changes, ids: list[str], verb: str) -> list[dict[str, Any
         except TooFar:
             raise Rejection(
                 f"{verb} of these products would touch more than {MAX_WALK} products with "
-                "their packed contents; name fewer products per transaction"
+                "their packed contents; name fewer products per transaction",
+                "too_large",
             ) from None
     return out
 
@@ -107,7 +109,8 @@ def pack(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any]:
             raise Rejection(
                 f"{parent_id} does not exist; packing creates only a new logistic unit "
                 "(an SSCC: 'urn:epc:id:sscc:...' or 'https://id.gs1.org/00/...'); "
-                "commission other products first"
+                "commission other products first",
+                "not_found",
             )
         parent = ch.create(new_product(parent_id, org))
     else:
@@ -121,10 +124,13 @@ def pack(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any]:
         rules.usable(child, "pack")
         if child["parent"] is not None:
             raise Rejection(
-                f"{child_id} is already packed in {child['parent']}; unpack it from there first"
+                f"{child_id} is already packed in {child['parent']}; unpack it from there first",
+                "wrong_state",
             )
         if child_id in outer:
-            raise Rejection(f"{child_id} holds {parent_id}; it cannot be packed inside it")
+            raise Rejection(
+                f"{child_id} holds {parent_id}; it cannot be packed inside it", "conflict"
+            )
     for child_id in args["children"]:
         ch.touch(child_id)["parent"] = parent_id
         parent["children"].append(child_id)
@@ -149,11 +155,15 @@ def unpack(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any]:
     rules.custodian(parent, ctx.organisation, "unpack")
     rules.not_in_transit(parent, "unpack")
     if not parent["children"]:
-        raise Rejection(f"{parent_id} holds no packed products; there is nothing to unpack")
+        raise Rejection(
+            f"{parent_id} holds no packed products; there is nothing to unpack", "wrong_state"
+        )
     children = args.get("children") or list(parent["children"])
     for child_id in children:
         if child_id not in parent["children"]:
-            raise Rejection(f"{child_id} is not packed in {parent_id}; it cannot be unpacked")
+            raise Rejection(
+                f"{child_id} is not packed in {parent_id}; it cannot be unpacked", "conflict"
+            )
     ch.touch(parent_id)
     for child_id in children:
         ch.touch(child_id)["parent"] = None
@@ -165,7 +175,9 @@ def ship(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any]:
     """Send ``ids`` (with their packed contents) to the ``receiver`` organisation."""
     org, to = ctx.organisation, args["receiver"]
     if to == org:
-        raise Rejection(f"{org} cannot ship to itself; name the organisation that will receive")
+        raise Rejection(
+            f"{org} cannot ship to itself; name the organisation that will receive", "conflict"
+        )
     records = _with_contents(ch, args["ids"], "ship")
     for record in records:
         rules.custodian(record, org, "ship")
@@ -245,7 +257,9 @@ def transact(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any
         rules.owner(record, org)
         rules.usable(record, "transact", in_transit_ok=True)
     if to == org:
-        raise Rejection(f"{org} already owns {args['ids'][0]}; name another organisation")
+        raise Rejection(
+            f"{org} already owns {args['ids'][0]}; name another organisation", "conflict"
+        )
     for record in records:
         ch.touch(record["id"])["owner"] = to
     return object_event(
@@ -283,7 +297,10 @@ def recall(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any]:
     root = ch.get(args["id"])
     rules.recaller(root, ctx.organisation, ctx.roles)
     if root["status"] == RECALLED:
-        raise Rejection(f"{root['id']} is already recalled (recall event {root['recalled_by']})")
+        raise Rejection(
+            f"{root['id']} is already recalled (recall event {root['recalled_by']})",
+            "wrong_state",
+        )
     try:
         reached = walk(
             root["id"],
@@ -296,7 +313,8 @@ def recall(ch: Changes, args: dict[str, Any], ctx: TxContext) -> dict[str, Any]:
         raise Rejection(
             f"recall of {root['id']} would reach more than {exc.limit} derived products, the "
             "limit of one transaction; recall its furthest downstream batches first, then "
-            "this one"
+            "this one",
+            "too_large",
         ) from exc
     for record in [root, *reached]:
         ch.touch(record["id"])

@@ -40,4 +40,4 @@ def check_party(roster: Roster, where: str, name: str) -> None:
     """Refuse ``name`` unless it is an organisation of ``roster``."""
     if roster.organisation(name) is None:
         known = [o.name for o in roster.organisations]
-        raise Rejection(f"{where}: {unknown_party(name, known)}")
+        raise Rejection(f"{where}: {unknown_party(name, known)}", "unknown_party")

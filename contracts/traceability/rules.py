@@ -35,7 +35,8 @@ def not_consumed(record: dict[str, Any], verb: str) -> None:
         made = ", ".join(record["outputs"][:3]) + (" …" if len(record["outputs"]) > 3 else "")
         raise Rejection(
             f"{record['id']} was consumed by a transformation (into {made}); "
-            f"a consumed product can never be {_past(verb)} again"
+            f"a consumed product can never be {_past(verb)} again",
+            "wrong_state",
         )
 
 
@@ -44,7 +45,8 @@ def not_recalled(record: dict[str, Any], verb: str) -> None:
     if record["status"] == RECALLED:
         raise Rejection(
             f"{record['id']} is recalled (recall event {record['recalled_by']}); "
-            f"a recalled product can no longer be {_past(verb)}"
+            f"a recalled product can no longer be {_past(verb)}",
+            "wrong_state",
         )
 
 
@@ -54,7 +56,8 @@ def not_in_transit(record: dict[str, Any], verb: str) -> None:
         raise Rejection(
             f"{record['id']} is in transit from {record['custodian']} to "
             f"{record['receiver']}; {record['receiver']} must receive it before it can be "
-            f"{_past(verb)}"
+            f"{_past(verb)}",
+            "wrong_state",
         )
 
 
@@ -71,7 +74,8 @@ def custodian(record: dict[str, Any], organisation: str, verb: str) -> None:
     if record["custodian"] != organisation:
         raise Rejection(
             f"{organisation} cannot {verb} {record['id']}: it is held by "
-            f"{record['custodian']}, and only its custodian may {verb} it"
+            f"{record['custodian']}, and only its custodian may {verb} it",
+            "not_custodian",
         )
 
 
@@ -80,7 +84,8 @@ def owner(record: dict[str, Any], organisation: str) -> None:
     if record["owner"] != organisation:
         raise Rejection(
             f"{organisation} cannot transfer ownership of {record['id']}: it is owned by "
-            f"{record['owner']}, and only its owner may sell or transfer it"
+            f"{record['owner']}, and only its owner may sell or transfer it",
+            "not_owner",
         )
 
 
@@ -89,12 +94,14 @@ def receiver(record: dict[str, Any], organisation: str) -> None:
     if record["receiver"] is None:
         raise Rejection(
             f"{record['id']} is not being shipped (held by {record['custodian']}); "
-            "only a product shipped to you can be received"
+            "only a product shipped to you can be received",
+            "wrong_state",
         )
     if record["receiver"] != organisation:
         raise Rejection(
             f"{organisation} cannot receive {record['id']}: {record['custodian']} shipped "
-            f"it to {record['receiver']}, and only {record['receiver']} may receive it"
+            f"it to {record['receiver']}, and only {record['receiver']} may receive it",
+            "not_receiver",
         )
 
 
@@ -103,7 +110,8 @@ def loose(record: dict[str, Any], verb: str) -> None:
     if record["parent"] is not None:
         raise Rejection(
             f"{record['id']} is packed in {record['parent']}: {verb} {record['parent']} "
-            f"instead, or unpack {record['id']} from it first"
+            f"instead, or unpack {record['id']} from it first",
+            "wrong_state",
         )
 
 
@@ -113,7 +121,8 @@ def empty(record: dict[str, Any], verb: str) -> None:
         raise Rejection(
             f"{record['id']} holds packed products ({record['children'][0]}"
             f"{', …' if len(record['children']) > 1 else ''}); unpack them before it can "
-            f"be {_past(verb)}"
+            f"be {_past(verb)}",
+            "wrong_state",
         )
 
 
@@ -122,7 +131,8 @@ def recaller(record: dict[str, Any], organisation: str, roles: tuple[str, ...]) 
     if REGULATOR not in roles and record["producer"] != organisation:
         raise Rejection(
             f"{organisation} cannot recall {record['id']}: only a regulator or its producer "
-            f"({record['producer']}) may recall it"
+            f"({record['producer']}) may recall it",
+            "not_producer",
         )
 
 
@@ -131,5 +141,6 @@ def inspector(record: dict[str, Any], organisation: str, roles: tuple[str, ...])
     if REGULATOR not in roles and record["custodian"] != organisation:
         raise Rejection(
             f"{organisation} cannot inspect {record['id']}: it is held by "
-            f"{record['custodian']}; only its custodian or a regulator may inspect it"
+            f"{record['custodian']}; only its custodian or a regulator may inspect it",
+            "not_custodian",
         )

@@ -22,7 +22,7 @@ import copy
 from typing import Any
 
 from contracts.base import Rejection, StateView
-from ledger.canonical import canonical, sha256
+from ledger.event_chain import event_hash as event_hash
 
 CONTRACT = "traceability"
 ACTIVE, IN_TRANSIT, CONSUMED, RECALLED = "active", "in_transit", "consumed", "recalled"
@@ -38,12 +38,6 @@ def product_key(product_id: str) -> str:
 def event_key(event_id: str) -> str:
     """The state key of event ``event_id``."""
     return f"event/{event_id}"
-
-
-def event_hash(record: dict[str, Any]) -> str:
-    """The event id of ``record``: hex SHA-256 of its canonical JSON without ``event_id``."""
-    body = {k: v for k, v in record.items() if k != "event_id"}
-    return sha256(canonical(body)).hex()
 
 
 def new_product(product_id: str, organisation: str, **fields: Any) -> dict[str, Any]:
@@ -90,7 +84,8 @@ class Changes:
         record = self.find(product_id)
         if record is None:
             raise Rejection(
-                f"unknown product {product_id}: it was never commissioned on this ledger"
+                f"unknown product {product_id}: it was never commissioned on this ledger",
+                "not_found",
             )
         return record
 

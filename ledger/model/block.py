@@ -4,6 +4,8 @@
 chain id (the genesis hash), so every block hash chain starts at genesis.
 ``tx_root`` is the RFC 9162 root over this block's transaction ids; ``log_size`` and
 ``log_root`` are those of the ledger-wide log after this block's transactions.
+``state_root`` is the root of the state tree (``ledger.state_tree``) after applying this
+block, and ``results_root`` the root over its transactions' results (``ledger.results``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _HEADER_FIELDS = {
     "tx_root",
     "log_size",
     "log_root",
+    "state_root",
+    "results_root",
 }
 
 
@@ -44,6 +48,8 @@ class BlockHeader:
     tx_root: str
     log_size: int
     log_root: str
+    state_root: str
+    results_root: str
 
     def __post_init__(self) -> None:
         BlockHeader.from_dict(self.to_dict())  # validate once, at construction
@@ -69,6 +75,8 @@ class BlockHeader:
                 "tx_root": get_hex(obj, "tx_root", w, 32),
                 "log_size": get_int(obj, "log_size", w),
                 "log_root": get_hex(obj, "log_root", w, 32),
+                "state_root": get_hex(obj, "state_root", w, 32),
+                "results_root": get_hex(obj, "results_root", w, 32),
             },
         )
         if header.tx_count > header.log_size:

@@ -5,6 +5,8 @@
 - ``transactions``: one row per log index (the log order), with its ``tx_id``.
 - ``merkle_nodes``: every perfect subtree hash, keyed ``level << 48 | index``.
 - ``state`` and ``history``: contract state and every write to each key.
+- ``state_nodes``: the nodes of the state tree, under their hashes (never deleted).
+- ``results``: each transaction's result (``ledger.results``), by log index.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 metadata = MetaData()
 
 # A 64-bit key that SQLite stores as the rowid itself ("INTEGER PRIMARY KEY"), so an
@@ -44,6 +46,7 @@ blocks = Table(
     Column("time", String(40), nullable=False),
     Column("tx_count", Integer, nullable=False),
     Column("log_size", BigInteger, nullable=False),
+    Column("state_root", LargeBinary(32), nullable=False),
 )
 
 certificates = Table(
@@ -99,4 +102,18 @@ history = Table(
     Column("log_index", BigInteger, primary_key=True, autoincrement=False),
     Column("height", BigInteger, nullable=False),
     Column("value", Text, nullable=False),
+)
+
+state_nodes = Table(
+    "state_nodes",
+    metadata,
+    Column("hash", LargeBinary(32), primary_key=True),
+    Column("body", LargeBinary(65), nullable=False),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("log_index", RowKey, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
 )

@@ -61,6 +61,7 @@ class Snapshot:
         return self._rows(
             ("blocks", "certificates", "checkpoints"),
             "SELECT b.height, b.block_hash, b.header, b.time, b.tx_count, b.log_size, "
+            "b.state_root, "
             "c.body AS certificate, k.note AS checkpoint FROM blocks b "
             "LEFT JOIN certificates c ON c.height = b.height "
             "LEFT JOIN checkpoints k ON k.height = b.height "
@@ -92,6 +93,78 @@ class Snapshot:
             ("merkle_nodes",), lambda: self.conn.execute(query, {"ids": list(wanted)}).all()
         )
         return {wanted[key]: value for key, value in rows if key in wanted}
+
+    def results(self, first_index: int, end_index: int) -> list[dict[str, Any]]:
+        """Result rows with ``first_index <= log_index < end_index``, in order."""
+        return self._rows(
+            ("results",),
+            "SELECT log_index, body FROM results "
+            "WHERE log_index >= :first AND log_index < :end ORDER BY log_index",
+            first=first_index,
+            end=end_index,
+        )
+
+    def results_outside(self, size: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` result rows whose log index is not in ``0 .. size - 1``."""
+        return self._rows(
+            ("results",),
+            "SELECT log_index, body FROM results WHERE log_index < 0 OR log_index >= :size "
+            "ORDER BY log_index LIMIT :limit",
+            size=size,
+            limit=limit,
+        )
+
+    def state_rows(self, after: tuple[Any, Any] | None, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` ``state`` rows ordered by ``(contract, key)``, after ``after``
+        (a page's last ``(contract, key)``; None: from the first)."""
+        where = "" if after is None else 'WHERE (contract, "key") > (:c, :k) '
+        c, k = after or (None, None)
+        return self._rows(
+            ("state",),
+            'SELECT contract, "key", value, height, log_index FROM state '
+            + where
+            + 'ORDER BY contract, "key" LIMIT :limit',
+            c=c,
+            k=k,
+            limit=limit,
+        )
+
+    def history_rows(self, after: tuple[Any, Any, Any] | None, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` ``history`` rows ordered by ``(contract, key, log_index)``,
+        after ``after`` (a page's last such triple; None: from the first)."""
+        where = "" if after is None else 'WHERE (contract, "key", log_index) > (:c, :k, :i) '
+        c, k, i = after or (None, None, None)
+        return self._rows(
+            ("history",),
+            'SELECT contract, "key", log_index, height, value FROM history '
+            + where
+            + 'ORDER BY contract, "key", log_index LIMIT :limit',
+            c=c,
+            k=k,
+            i=i,
+            limit=limit,
+        )
+
+    def state_nodes(self, hashes: Sequence[bytes]) -> dict[bytes, Any]:
+        """The stored bodies of those of ``hashes`` in ``state_nodes``, as stored."""
+        if not hashes:
+            return {}
+        query = text("SELECT hash, body FROM state_nodes WHERE hash IN :hashes").bindparams(
+            bindparam("hashes", expanding=True)
+        )
+        out: dict[bytes, Any] = {}
+        for start in range(0, len(hashes), 500):
+            page = list(hashes[start : start + 500])
+            rows = self._reading(("state_nodes",), partial(self._all, query, {"hashes": page}))
+            out.update((bytes(h), body) for h, body in rows if isinstance(h, bytes | memoryview))
+        return out
+
+    def _all(self, query: Any, params: dict[str, Any]) -> list[Any]:
+        return list(self.conn.execute(query, params).all())
+
+    def count(self, table: str) -> int:
+        """The number of rows in ``table`` (one of the store's tables)."""
+        return self._reading((table,), partial(self._count, t.metadata.tables[table]))
 
     def count_rows(self) -> dict[str, int]:
         """Row counts of every table that the audit accounts for."""

@@ -20,6 +20,7 @@ Promises:
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from ledger.model.genesis import Genesis
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
 from ledger.receipt import build_receipt
+from ledger.results import TxResult, results_root
+from ledger.state_tree import Node, state_key
 from ledger.state_write import StateWrite as StateWrite  # re-exported: the store keeps them
 from ledger.store import schema as t
 from ledger.store.bulk import insert_rows
@@ -46,7 +49,15 @@ from ledger.store.engine import open_engine
 from ledger.store.integrity import integrity_faults
 from ledger.store.log_table import StoredLog, write_nodes
 from ledger.store.snapshot import Snapshot
-from ledger.successor import Tip, successor_faults
+from ledger.store.state_nodes import (
+    NodeCache,
+    NodeSource,
+    changed_leaves,
+    store_nodes,
+    updated_root,
+)
+from ledger.store.state_reads import ProvenEntry, block_results, proven_entry
+from ledger.successor import Tip, outcome_faults, successor_faults
 from ledger.tree_ranges import NodeId
 
 
@@ -74,6 +85,10 @@ class Store:
         self.genesis = genesis
         self.chain_id = genesis.chain_id
         self.validators = genesis.validator_set()
+        self._nodes = NodeCache()
+        self._updates: OrderedDict[
+            tuple[bytes, tuple[tuple[bytes, bytes], ...]], tuple[bytes, dict[bytes, Node]]
+        ] = OrderedDict()
 
     # ---- opening -------------------------------------------------------------
 
@@ -85,6 +100,8 @@ class Store:
         """
         engine = open_engine(location)
         with _opening(engine, location):
+            if inspect(engine).has_table("meta"):
+                _check_schema(engine, location)
             t.metadata.create_all(engine)
             with _write(engine) as conn:
                 have = dict(conn.execute(select(t.meta.c.key, t.meta.c.value)).all())
@@ -113,6 +130,7 @@ class Store:
         with _opening(engine, location):
             if not inspect(engine).has_table("meta"):
                 raise StoreError(f"{location}: not a provledger store (no meta table)")
+            _check_schema(engine, location)
             if genesis is not None:
                 return cls(engine, genesis)
             with engine.connect() as conn:
@@ -170,13 +188,21 @@ class Store:
     # ---- writing -------------------------------------------------------------
 
     def next_header(
-        self, transactions: Sequence[SignedTransaction], time: str, proposer: str
+        self,
+        transactions: Sequence[SignedTransaction],
+        time: str,
+        proposer: str,
+        *,
+        writes: Sequence[StateWrite] = (),
+        results: Sequence[TxResult] = (),
     ) -> BlockHeader:
-        """The header of a block of ``transactions`` that would extend the current head
-        (computes the new log root in memory; writes nothing)."""
+        """The header of a block of ``transactions`` that would extend the current head,
+        given what executing them gives (``writes``, ``results``): computes the new log
+        root and state root in memory; writes nothing."""
         with self.engine.connect() as conn:
             head = _tip(conn, self.chain_id)
             frontier = StoredLog(conn).frontier(head.log_size)
+            state_root, _ = self._state_after(conn, head, writes)
         frontier.append(leaf_hash(tx.tx_id_bytes) for tx in transactions)
         return BlockHeader(
             chain_id=self.chain_id,
@@ -188,17 +214,38 @@ class Store:
             tx_root=tx_root(list(transactions)),
             log_size=frontier.size,
             log_root=frontier.root().hex(),
+            state_root=state_root.hex(),
+            results_root=results_root(results),
         )
+
+    def _state_after(
+        self, conn: Connection, tip: Tip, writes: Sequence[StateWrite]
+    ) -> tuple[bytes, dict[bytes, Node]]:
+        """The state root after ``writes`` on top of ``tip``'s, and the new tree nodes
+        (the last few computations are remembered: a block is proposed or judged, then
+        stored, with the same writes)."""
+        parent = bytes.fromhex(tip.state_root)
+        key = (parent, tuple(sorted(changed_leaves(writes).items())))
+        found = self._updates.get(key)
+        if found is None:
+            found = updated_root(NodeSource(conn, self._nodes), parent, writes)
+            self._updates[key] = found
+            while len(self._updates) > 8:
+                self._updates.popitem(last=False)
+        return found
 
     def append_block(
         self,
         block: Block,
         certificate: CommitCertificate,
         checkpoint: str,
-        state_writes: Sequence[StateWrite] = (),
+        *,
+        writes: Sequence[StateWrite] = (),
+        results: Sequence[TxResult] = (),
     ) -> None:
         """Store ``block`` with its certificate and cosigned checkpoint as the new head,
-        atomically; see the module promises."""
+        with the state ``writes`` and ``results`` executing it gave, atomically; see the
+        module promises."""
         header = block.header
         _refuse(
             f"block {header.height}",
@@ -207,7 +254,7 @@ class Store:
         )
         try:
             with _write(self.engine) as conn:
-                self._append(conn, block, certificate, checkpoint, state_writes)
+                self._append(conn, block, certificate, checkpoint, writes, results)
         except IntegrityError as exc:
             raise StoreError(f"block {header.height} refused: duplicate row ({exc.orig})") from exc
 
@@ -217,12 +264,14 @@ class Store:
         block: Block,
         certificate: CommitCertificate,
         checkpoint: str,
-        state_writes: Sequence[StateWrite],
+        writes: Sequence[StateWrite],
+        results: Sequence[TxResult],
     ) -> None:
         header = block.header
-        faults, nodes = self._successor(conn, block)
+        faults, nodes, state_nodes = self._successor(conn, block, writes, results)
         _refuse(f"block {header.height}", faults)
         write_nodes(conn, nodes)
+        store_nodes(conn, state_nodes)
         size = header.first_index
         conn.execute(
             t.blocks.insert(),
@@ -233,6 +282,7 @@ class Store:
                 "time": header.time,
                 "tx_count": header.tx_count,
                 "log_size": header.log_size,
+                "state_root": bytes.fromhex(header.state_root),
             },
         )
         conn.execute(
@@ -256,25 +306,48 @@ class Store:
                 for i, tx in enumerate(block.transactions)
             ],
         )
-        self._write_state(conn, header, state_writes)
+        self._write_state(conn, header, writes)
+        insert_rows(
+            conn,
+            t.results,
+            ("log_index", "body"),
+            [(size + i, _text(r.to_dict())) for i, r in enumerate(results)],
+        )
+        self._nodes.put_all(state_nodes)
 
-    def successor_faults(self, block: Block) -> list[Fault]:
-        """The faults of ``block`` as the next block of this store
-        (``ledger.successor``): what ``append_block`` refuses, bar the certificate and
-        checkpoint. Writes nothing."""
+    def successor_faults(
+        self,
+        block: Block,
+        *,
+        writes: Sequence[StateWrite] = (),
+        results: Sequence[TxResult] | None = (),
+    ) -> list[Fault]:
+        """The faults of ``block`` as the next block of this store, executed to
+        ``writes`` and ``results`` (``ledger.successor``): what ``append_block``
+        refuses, bar the certificate and checkpoint. With ``results=None``, only the
+        faults that need no execution (link, body, log). Writes nothing."""
         with self.engine.connect() as conn:
-            return self._successor(conn, block)[0]
+            return self._successor(conn, block, writes, results)[0]
 
     def _successor(
-        self, conn: Connection, block: Block
-    ) -> tuple[list[Fault], list[tuple[NodeId, bytes]]]:
-        """The faults of ``block`` as the head's successor, and the Merkle nodes its
-        transactions complete (to store if there are none)."""
+        self,
+        conn: Connection,
+        block: Block,
+        writes: Sequence[StateWrite],
+        results: Sequence[TxResult] | None,
+    ) -> tuple[list[Fault], list[tuple[NodeId, bytes]], dict[bytes, Node]]:
+        """The faults of ``block`` as the head's successor, the Merkle nodes its
+        transactions complete and the state nodes its writes make (to store if there
+        are no faults)."""
         tip = _tip(conn, self.chain_id)
         frontier = StoredLog(conn).frontier(tip.log_size)
         nodes = frontier.append(leaf_hash(tx.tx_id_bytes) for tx in block.transactions)
         faults = successor_faults(tip, block, self.validators, frontier.root().hex())
-        return faults, nodes
+        if results is None:
+            return faults, nodes, {}
+        state_root, state_nodes = self._state_after(conn, tip, writes)
+        faults += outcome_faults(block, results, state_root.hex())
+        return faults, nodes, state_nodes
 
     def _write_state(
         self, conn: Connection, header: BlockHeader, writes: Sequence[StateWrite]
@@ -334,9 +407,12 @@ class Store:
         """The header at ``height``; ``NotFoundError`` if none; ``CorruptionError`` if it
         does not hash to the block hash stored beside it."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.blocks.c.header, t.blocks.c.block_hash).where(t.blocks.c.height == height)
-            ).first()
+            return self._header_on(conn, height)
+
+    def _header_on(self, conn: Connection, height: int) -> BlockHeader:
+        row = conn.execute(
+            select(t.blocks.c.header, t.blocks.c.block_hash).where(t.blocks.c.height == height)
+        ).first()
         if row is None:
             raise NotFoundError(f"no block at {height}")
         what = f"header of block {height}"
@@ -425,6 +501,19 @@ class Store:
             ).scalars()
             return [bytes(x).hex() for x in rows]
 
+    def tx_ids_at_indexes(self, indexes: Sequence[int]) -> list[str]:
+        """Ids (hex) of the committed transactions at log ``indexes``, in log order."""
+        found: list[str] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(indexes), 500):
+                rows = conn.execute(
+                    select(t.transactions.c.tx_id)
+                    .where(t.transactions.c.log_index.in_(list(indexes[start : start + 500])))
+                    .order_by(t.transactions.c.log_index)
+                ).scalars()
+                found.extend(bytes(x).hex() for x in rows)
+        return found
+
     def transactions_by_sender(self, sender: str, limit: int = 100) -> list[TxLocation]:
         """Where the latest ``limit`` transactions of member key ``sender`` stand."""
         with self.engine.connect() as conn:
@@ -473,10 +562,15 @@ class Store:
         return size
 
     def receipt(self, tx_id: str) -> dict[str, Any]:
-        """A receipt for a committed transaction, anchored at the block that committed it."""
+        """A receipt for a committed transaction, anchored at the block that committed it,
+        with the transaction's result and its proof under the header's results root."""
+        from ledger.results import result_proof  # here: only this method is ours to edit
+
         where, entry = self._committed(tx_id)
         header = self.header(where.height)
         proof = self.inclusion_proof(where.log_index, header.log_size)
+        results = self.results(where.height)
+        position = where.log_index - header.first_index
         return build_receipt(
             entry,
             where.log_index,
@@ -484,6 +578,8 @@ class Store:
             self.checkpoint(where.height),
             header,
             self.certificate(where.height),
+            results[position],
+            result_proof(results, position),
         )
 
     def ids_with_prefix(self, kind: str, prefix: str, limit: int = 10) -> list[str]:
@@ -562,6 +658,41 @@ class Store:
             )
             return [(r.height, r.log_index, json.loads(r.value)) for r in rows]
 
+    # ---- proven state and results ---------------------------------------------
+
+    def prove_state(
+        self, keys: Sequence[tuple[str, str]], height: int | None = None
+    ) -> tuple[BlockHeader, CommitCertificate, str, list[ProvenEntry]]:
+        """The block at ``height`` (default: the head), its certificate and checkpoint,
+        and each of ``keys`` (``(contract, key)``) with its value after that block and
+        its proof from the block's ``state_root``, read in one consistent view.
+        ``NotFoundError`` without such a block."""
+        with self.snapshot() as snap:
+            conn = snap.conn
+            at = _tip(conn, self.chain_id).height if height is None else height
+            if at == 0:
+                raise NotFoundError("no block is certified yet: there is nothing to prove against")
+            header = self._header_on(conn, at)
+            source = NodeSource(conn, self._nodes)
+            root = bytes.fromhex(header.state_root)
+            source.prefetch(root, [state_key(c, k) for c, k in keys])
+            entries = [proven_entry(conn, source, root, at, c, k) for c, k in keys]
+            certificate = _decoded(
+                f"certificate of block {at}",
+                lambda: CommitCertificate.from_dict(
+                    json.loads(_scalar(conn, t.certificates.c.body, t.certificates.c.height, at))
+                ),
+            )
+            note = _scalar(conn, t.checkpoints.c.note, t.checkpoints.c.height, at)
+        return header, certificate, str(note), entries
+
+    def results(self, height: int) -> list[TxResult]:
+        """The results of block ``height``'s transactions, in log order."""
+        header = self.header(height)
+        ids = self.tx_ids_at(height)
+        with self.engine.connect() as conn:
+            return block_results(conn, header.first_index, ids)
+
     # ---- a consistent view, for audit -----------------------------------------
 
     @contextmanager
@@ -591,6 +722,20 @@ def _opening(engine: Engine, location: str) -> Iterator[None]:
         raise
 
 
+def _check_schema(engine: Engine, location: str) -> None:
+    """``StoreError`` unless the store's schema is the one this release writes."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(t.meta.c.value).where(t.meta.c.key == "schema_version")
+        ).scalar()
+    if found is not None and found != t.SCHEMA_VERSION:
+        raise StoreError(
+            f"{location}: store schema {found}, this release reads schema "
+            f"{t.SCHEMA_VERSION} (block headers now carry state and results roots); "
+            "start the node on an empty store and let it catch up from its peers"
+        )
+
+
 @contextmanager
 def _write(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
@@ -601,17 +746,32 @@ def _write(engine: Engine) -> Iterator[Connection]:
 
 def _tip(conn: Connection, chain_id: str) -> Tip:
     """The head, in one query."""
+    c = t.blocks.c
     row = conn.execute(
-        select(t.blocks.c.height, t.blocks.c.block_hash, t.blocks.c.time, t.blocks.c.log_size)
-        .order_by(t.blocks.c.height.desc())
+        select(c.height, c.block_hash, c.time, c.log_size, c.state_root)
+        .order_by(c.height.desc())
         .limit(1)
     ).first()
     if row is None:
         return Tip.genesis(chain_id)
-    return Tip(chain_id, row.height, bytes(row.block_hash).hex(), row.time, row.log_size)
+    return Tip(
+        chain_id,
+        row.height,
+        bytes(row.block_hash).hex(),
+        row.time,
+        row.log_size,
+        bytes(row.state_root).hex(),
+    )
 
 
 _AUDIT = "the store is damaged: run `provledger audit` on it"
+
+
+def _scalar(conn: Connection, column: Any, key_column: Any, key: Any) -> Any:
+    value = conn.execute(select(column).where(key_column == key)).scalar()
+    if value is None:
+        raise NotFoundError(f"no {key_column.table.name} row at {key}")
+    return value
 
 
 def _served(tx_id: bytes, body: object) -> SignedTransaction:

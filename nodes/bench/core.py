@@ -2,8 +2,9 @@
 
 Measures, on this machine: raw SHA-256 and Ed25519 rates (the limits); Merkle appends
 per second into SQLite; inclusion and consistency proofs served from the store and
-verified, at ``leaves`` leaves; proof size; transaction signing and verification; and
-signed blocks stored per second. Each figure is printed with its target and limit.
+verified, at ``leaves`` leaves; proof size; the state tree's writes, proofs and proof
+size (``nodes.bench.state_tree``); transaction signing and verification; and signed
+blocks stored per second. Each figure is printed with its target and limit.
 """
 
 from __future__ import annotations
@@ -77,8 +78,17 @@ def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
-def run_core_bench(folder: Path, leaves: int, tick: Tick | None = None) -> list[Figure]:
-    """Run every measurement with a fresh SQLite store in ``folder``."""
+def run_core_bench(
+    folder: Path,
+    leaves: int,
+    tick: Tick | None = None,
+    state_keys: int = 1_000_000,
+    state_tick: Tick | None = None,
+) -> list[Figure]:
+    """Run every measurement with a fresh SQLite store in ``folder``, the state tree's
+    (``nodes.bench.state_tree``) at ``state_keys`` keys."""
+    from nodes.bench.state_tree import run_state_tree_bench  # it imports this module
+
     figures: list[Figure] = []
     msg65 = os.urandom(65)
     sha_rate = rate(lambda: hashlib.sha256(msg65).digest())
@@ -166,6 +176,7 @@ def run_core_bench(folder: Path, leaves: int, tick: Tick | None = None) -> list[
     figures.append(Figure("consistency proof + old root served, p99", p(cserved, 0.99), "ms"))
     engine.dispose()
 
+    figures += run_state_tree_bench(folder, state_keys, sha_rate, state_tick)
     figures += _transactions_and_blocks(folder, sign_rate, verify_rate)
     return figures
 

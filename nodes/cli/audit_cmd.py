@@ -40,8 +40,10 @@ def audit(
 ) -> None:
     """Re-verify a store from genesis; name the first fault exactly.
 
-    Checks every block, certificate, checkpoint, transaction and Merkle node.
-    Exit 0 when clean, 1 at the first fault (a damaged database file is one). With
+    Checks every block, certificate, checkpoint, transaction and Merkle node, and
+    re-executes the contracts from genesis: every state root, results root, state
+    tree node and stored state, history and result row must be what they give. Exit 0
+    when clean, 1 at the first fault (a damaged database file is one). With
     --consortium DIR: every node's store against DIR/genesis.json, and every two nodes
     must hold the same blocks.
     """

@@ -26,8 +26,9 @@ ENTRIES = (
         "verify",
         "nodes.cli.verify_cmd",
         "verify",
-        "Verify FILE: who deposited it, when (consensus time), at which height, and which "
-        "validators signed, checked locally against trust.json.",
+        "Verify FILE: who deposited it, when (consensus time), at which height, which "
+        "validators signed, and what the anchor did (its committed result: the first anchor "
+        "of this digest, or a re-deposit), checked locally against trust.json.",
     ),
     Entry(
         "audit",
@@ -54,6 +55,19 @@ ENTRIES = (
         "verify_fact_cmd",
         "Prove offline that one fact belongs to an anchored document, without the document: "
         "the fact's Merkle proof leads to the facts root that the anchor's receipt proves.",
+    ),
+    Entry(
+        "state",
+        "nodes.cli.state_cmd",
+        "state_app",
+        "Contract state, proven: a value (or its absence) with its proof from a certified block.",
+    ),
+    Entry(
+        "verify-state",
+        "nodes.cli.state_cmd",
+        "verify_state_cmd",
+        "Verify a state proof or a history offline against trust.json, and say what it "
+        "proves: each key's value (or that it is absent), as of which certified block.",
     ),
     Entry(
         "demo",

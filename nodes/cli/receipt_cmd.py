@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ledger.anchor_proof import verify_anchor
 from ledger.canonical import sha256
@@ -17,7 +18,7 @@ from ledger.trust import Trust
 from nodes.bootstrap import write_json
 from nodes.cli.diff_view import describe_differences, print_differences
 from nodes.cli.output import EXIT_FAILED, console, emit_json, handle_errors
-from nodes.cli.verdict import NOT_ANCHORED, NOT_VERIFIED, VERIFIED, print_verdict
+from nodes.cli.verdict import NOT_ANCHORED, NOT_VERIFIED, VERIFIED, outcome, print_verdict
 from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 
@@ -51,8 +52,10 @@ def receipt_cmd(
 ) -> None:
     """Fetch the receipt of FILE's anchor, check it locally, and write it to OUT.
 
-    The receipt alone proves, offline, who anchored these bytes, when and under which
-    validators' signatures. Writes only OUT, and only when the receipt verifies; says so.
+    The receipt alone proves, offline, who anchored these bytes, when, under which
+    validators' signatures, and what the anchor did (its committed result: the first
+    anchor of this digest, or a re-deposit). Writes only OUT, and only when the receipt
+    verifies; says so, with the outcome on the next line.
     Exit 0 written; 1 NOT ANCHORED (no anchor of these bytes) or NOT VERIFIED (the
     receipt failed a check).
     """
@@ -76,6 +79,7 @@ def receipt_cmd(
         f"{check.receipt.height} ({check.receipt.time})",
         highlight=False,
     )
+    console.print(f"  {escape(outcome_of(check.receipt))}", highlight=False)
 
 
 @handle_errors
@@ -89,6 +93,9 @@ def verify_receipt_cmd(
 ) -> None:
     """Verify a receipt offline against trust.json, and that FILE (if given) is exactly
     the document it anchors; for a changed copy, name the paragraphs that differ.
+
+    A verified receipt also proves the transaction's outcome, printed under the
+    verdict: applied (with its writes) or refused (with the code and reason).
 
     Needs nothing but the consortium's public keys: no server, no database. The first
     line is the verdict: VERIFIED; NOT VERIFIED (the receipt failed a check); or NOT
@@ -154,7 +161,14 @@ def summary(v: VerifiedReceipt) -> dict[str, object]:
         "args": v.entry.tx.args,
         "certificate_signers": list(v.certificate_signers),
         "checkpoint_signers": list(v.checkpoint_signers),
+        "result": v.result.to_dict(),
+        "outcome": outcome_of(v),
     }
+
+
+def outcome_of(v: VerifiedReceipt) -> str:
+    """The outcome line of a verified receipt (``nodes.cli.verdict.outcome``)."""
+    return outcome(v.entry.tx, v.tx_id, v.result)
 
 
 def print_verified(v: VerifiedReceipt, label: str) -> None:
@@ -162,6 +176,7 @@ def print_verified(v: VerifiedReceipt, label: str) -> None:
     console.print(
         f"[bold green]{VERIFIED}[/] {label}\n"
         f"  {v.entry.tx.contract}.{v.entry.tx.action} by [bold]{v.organisation}[/]\n"
+        f"  {escape(outcome_of(v))}\n"
         f"  committed at height {v.height} (log index {v.index}), consensus time {v.time}\n"
         f"  block {v.block_hash}\n"
         f"  certified by {', '.join(v.certificate_signers)}; checkpoint cosigned by "

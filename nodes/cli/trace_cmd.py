@@ -27,9 +27,11 @@ from contracts.traceability import CONTRACT, ROLES
 from contracts.traceability.args import check_action_args
 from ledger.errors import ValidationError
 from ledger.model.transaction import Transaction
+from ledger.trust import Trust
 from nodes.bootstrap import load_genesis
 from nodes.cli.output import EXIT_FAILED, console, emit_json, err_console, fail, handle_errors
 from nodes.cli.reads import get_or_exit
+from nodes.cli.state_cmd import show_proven
 from nodes.client import ApiProblem, ConsortiumClient
 from nodes.consortium.layout import Layout
 from nodes.member import member_key
@@ -358,12 +360,15 @@ def recall(
 ProductId = Annotated[str, typer.Argument(metavar="ID", help="The product id.")]
 
 
-def fetch(consortium: Path, product_id: str, view: str | None = None) -> dict[str, Any]:
-    """The ``/v1/trace/products/{id}[/{view}]`` answer of any live node; exit 1 if the
-    product is unknown."""
+def fetch(
+    consortium: Path, product_id: str, view: str | None = None, *, proof: bool = False
+) -> dict[str, Any]:
+    """The ``/v1/trace/products/{id}[/{view}]`` answer of any live node (with the
+    product's proven history when ``proof``); exit 1 if the product is unknown."""
     path = f"/v1/trace/products/{quote(product_id, safe='')}" + (f"/{view}" if view else "")
+    params = {"proof": "true"} if proof else {}
     with ConsortiumClient.of(Layout(consortium)) as client:
-        found: dict[str, Any] = get_or_exit(client, path)
+        found: dict[str, Any] = get_or_exit(client, path, **params)
     return found
 
 
@@ -383,10 +388,19 @@ def history_cmd(
         Path | None,
         typer.Option(help="Save each event's receipt as DIR/<tx_id>.json (verify offline)."),
     ] = None,
+    proof: Annotated[
+        Path | None,
+        typer.Option(
+            help="Check here, and write to this file, the proof that the record is current "
+            "and no event is missing (verify offline with `provledger verify-state`)."
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """The product and its events oldest first (hash-checked by the node)."""
-    found = fetch(consortium, product_id)
+    found = fetch(consortium, product_id, proof=proof is not None)
+    if proof is not None:
+        show_proven(found["proof"], Trust.load(Layout(consortium).trust), proof)
     if receipts is not None:
         receipts.mkdir(parents=True, exist_ok=True)
         with ConsortiumClient.of(Layout(consortium)) as client:

@@ -40,8 +40,9 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Verify FILE: who deposited it, when (consensus time), at which height, and which
-    validators signed, checked locally against trust.json.
+    """Verify FILE: who deposited it, when (consensus time), at which height, which
+    validators signed, and what the anchor did (its committed result: the first anchor
+    of this digest, or a re-deposit), checked locally against trust.json.
 
     The first line is the verdict: VERIFIED; NOT ANCHORED (no anchor of these bytes:
     it names the anchored document FILE resembles, by title or most of the same

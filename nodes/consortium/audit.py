@@ -1,8 +1,9 @@
 """Auditing every node of a consortium folder and comparing their chains.
 
 Promise: each node's store is fully re-verified against the folder's genesis (not the
-genesis the store holds), and any two nodes must hold the same block at every height
-both have; the first divergence is named. A damaged database file is that node's
+genesis the store holds), its contracts re-executed from genesis and its state checked
+against that (``audit_database``), and any two nodes must hold the same block at every
+height both have; the first divergence is named. A damaged database file is that node's
 finding (``database``, naming the table where known); the other nodes are still audited.
 """
 
@@ -16,9 +17,9 @@ from ledger.audit import AuditReport, Progress, audit_store
 from ledger.errors import DamagedDatabaseError, LedgerError
 from ledger.model.genesis import Genesis
 from ledger.store import Store
+from nodes.audit_replay import AuditReplay
 from nodes.bootstrap import load_genesis
 from nodes.consortium.layout import Layout
-from nodes.roster import stored_members
 
 
 @dataclass
@@ -78,14 +79,12 @@ def audit_consortium(
 def audit_database(
     store: Store, trusted: Genesis | None = None, progress: Progress | None = None
 ) -> AuditReport:
-    """Audit ``store`` against ``trusted`` (default: the genesis it holds) and its stored
-    roster history; a database file too damaged to read is a finding, not an error."""
+    """Audit ``store`` against ``trusted`` (default: the genesis it holds), re-executing
+    the contracts over its log from genesis (``nodes.audit_replay``) and checking every
+    state root, results root and stored state, history and result row against that; a
+    database file too damaged to read is a finding, not an error."""
     genesis = trusted or store.genesis
-    try:
-        members = stored_members(store, genesis)
-    except DamagedDatabaseError as exc:
-        return AuditReport.of_damage(genesis.chain_id, exc)
-    return audit_store(store, trusted, progress, members)
+    return audit_store(store, trusted, progress, replay=AuditReplay(genesis))
 
 
 def _compare(reports: dict[str, AuditReport], stores: dict[str, Store]) -> str | None:

@@ -101,6 +101,7 @@ def _oil(demo: Demo) -> None:
 def _food(demo: Demo) -> None:
     trace.run_flow(demo, "farm → processor → carrier → retailer, then a recall", trace.food_flow())
     trace.show_recall(demo, trace.APPLES)
+    trace.prove_recall(demo, trace.JUICE)
     written = trace.export(demo, trace.JUICE)
     demo.console.print(f"exported the juice's lineage: {', '.join(written)}", highlight=False)
 

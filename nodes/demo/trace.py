@@ -12,10 +12,13 @@ Each flow is exported as EPCIS 2.0 JSON-LD and W3C PROV-JSON into DIR/exports.
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import quote
 
 from rich.table import Table
 
+from ledger.history_proof import verify_history
 from nodes.demo.context import Demo, Step
 from nodes.exports.files import export_files
 
@@ -294,6 +297,25 @@ def show_recall(demo: Demo, product_id: str) -> None:
     recalled = {p["id"] for p in reached if p.get("recalled_by")}
     demo.expect(
         {JUICE, PUREE} <= recalled, f"the recall did not reach juice and purée: {sorted(recalled)}"
+    )
+
+
+def prove_recall(demo: Demo, product_id: str) -> None:
+    """Fetch the proof that ``product_id`` is recalled now, with its complete history,
+    write it out, and verify it offline against trust.json alone."""
+    found = demo.get(f"/v1/trace/products/{quote(product_id, safe='')}?proof=true")
+    doc = found["proof"]
+    path = demo.out / "proofs" / "recalled-juice.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    proven = verify_history(doc, demo.trust())
+    record = proven.record or {}
+    demo.expect(record.get("status") == "recalled", f"{product_id} is not proven recalled")
+    demo.console.print(
+        f"[bold green]PROVEN offline[/] with {path.relative_to(demo.out)} and trust.json only: "
+        f"{product_id} is {record.get('status')}, held by {record.get('custodian')}, "
+        f"{len(proven.events)} events and none left out, as of height {proven.state.height}",
+        highlight=False,
     )
 
 

@@ -1,19 +1,30 @@
-"""Storing a decided block: apply its transactions through the contracts, then append
-the block, certificate, checkpoint and state writes in one database transaction.
+"""Executing blocks: apply a block's transactions through the contracts, over the state
+the store holds before it; then store the block with what executing it gave.
 
-Promise: every node that applies the same blocks in the same order stores the same
-state (contracts are pure), and a block is stored with its effects or not at all.
+Promises:
+- ``execute`` is pure given the store's state: every node that executes the same
+  transactions at the same place reaches the same writes and results (contracts are
+  deterministic), from which the block's ``state_root`` and ``results_root`` follow.
+- ``store_block`` stores a block with its effects or not at all; the store refuses it
+  (``StoreError``) if those effects do not give the roots its header names.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from contracts.base import TxContext
 from contracts.membership import current_roster
 from contracts.registry import BlockEffects, Registry
+from ledger.canonical import now_time
+from ledger.keys import SigningKey
 from ledger.model.block import Block
+from ledger.model.genesis import Organisation
+from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
+from ledger.sealing import Sealed, seal
 from ledger.store.store import Store
 
 
@@ -39,22 +50,42 @@ class StoreView:
         return self._store.state(contract, key)
 
 
-def contexts(store: Store, block: Block) -> list[TxContext]:
-    """The context each transaction of ``block`` is applied in: its sender resolved
-    against the roster stored before the block (a membership change takes effect from
-    the next block)."""
-    header = block.header
+def contexts(
+    store: Store,
+    transactions: Sequence[SignedTransaction],
+    *,
+    height: int,
+    time: str,
+    first_index: int,
+) -> list[TxContext]:
+    """The context each of ``transactions`` is applied in, in a block at ``height`` with
+    consensus ``time`` whose first transaction has log index ``first_index``: its sender
+    resolved against the roster stored before the block (a membership change takes
+    effect from the next block)."""
     members = current_roster(StoreView(store), store.genesis).members()
+    return contexts_for(members, transactions, height=height, time=time, first_index=first_index)
+
+
+def contexts_for(
+    members: Mapping[str, tuple[Organisation, bytes]],
+    transactions: Sequence[SignedTransaction],
+    *,
+    height: int,
+    time: str,
+    first_index: int,
+) -> list[TxContext]:
+    """``contexts`` given the roster's ``members`` (key id -> organisation and key, as
+    ``Roster.members`` gives them) in force before the block; pure."""
     out = []
-    for i, tx in enumerate(block.transactions):
+    for i, tx in enumerate(transactions):
         member = members.get(tx.tx.sender)
         org = member[0] if member else None
         out.append(
             TxContext(
                 tx_id=tx.tx_id,
-                log_index=header.first_index + i,
-                height=header.height,
-                time=header.time,
+                log_index=first_index + i,
+                height=height,
+                time=time,
                 sender=tx.tx.sender,
                 organisation=org.name if org else "",
                 roles=org.roles if org else (),
@@ -63,15 +94,96 @@ def contexts(store: Store, block: Block) -> list[TxContext]:
     return out
 
 
+def execute(
+    store: Store,
+    registry: Registry,
+    transactions: Sequence[SignedTransaction],
+    *,
+    height: int,
+    time: str,
+    first_index: int,
+) -> BlockEffects:
+    """Apply ``transactions`` as the block at ``height`` over the store's current state."""
+    ctxs = contexts(store, transactions, height=height, time=time, first_index=first_index)
+    return registry.apply_block(StoreView(store), list(zip(transactions, ctxs, strict=True)))
+
+
+def execute_block(store: Store, registry: Registry, block: Block) -> BlockEffects:
+    """Apply ``block``'s transactions over the store's current state (its head must be
+    the block's parent)."""
+    header = block.header
+    return execute(
+        store,
+        registry,
+        block.transactions,
+        height=header.height,
+        time=header.time,
+        first_index=header.first_index,
+    )
+
+
+class Executed:
+    """The effects of the last few blocks this node executed, by block hash: a block is
+    executed once when built or judged, and its effects reused when it is stored."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self._effects: OrderedDict[str, BlockEffects] = OrderedDict()
+        self._keep = keep
+
+    def put(self, block_hash: str, effects: BlockEffects) -> None:
+        """Remember the effects of block ``block_hash``."""
+        self._effects[block_hash] = effects
+        while len(self._effects) > self._keep:
+            self._effects.popitem(last=False)
+
+    def take(self, block_hash: str) -> BlockEffects | None:
+        """The effects of block ``block_hash`` if remembered (forgotten after)."""
+        return self._effects.pop(block_hash, None)
+
+
 def store_block(
     store: Store,
     registry: Registry,
     block: Block,
     certificate: CommitCertificate,
     checkpoint: str,
+    effects: BlockEffects | None = None,
 ) -> BlockEffects:
-    """Apply and append ``block``; return the contracts' effects."""
-    items = list(zip(block.transactions, contexts(store, block), strict=True))
-    effects = registry.apply_block(StoreView(store), items)
-    store.append_block(block, certificate, checkpoint, effects.writes)
+    """Append ``block`` with the effects of executing it (``effects`` if this node
+    already executed it on the same head, else executed now); return the effects."""
+    if effects is None:
+        effects = execute_block(store, registry, block)
+    store.append_block(
+        block, certificate, checkpoint, writes=effects.writes, results=effects.results
+    )
     return effects
+
+
+def seal_executed(
+    store: Store,
+    registry: Registry,
+    transactions: Sequence[SignedTransaction],
+    validator_keys: Sequence[tuple[str, SigningKey]],
+    *,
+    time: str | None = None,
+) -> Sealed:
+    """Execute ``transactions`` as the next block and seal it with ``validator_keys``
+    (``ledger.sealing.seal``): for tools, demos and benchmarks that hold the keys in one
+    place and must still produce the roots the contracts give."""
+    at = time or now_time()
+    effects = execute(
+        store,
+        registry,
+        transactions,
+        height=store.height() + 1,
+        time=at,
+        first_index=store.log_size(),
+    )
+    return seal(
+        store,
+        transactions,
+        validator_keys,
+        time=at,
+        writes=effects.writes,
+        results=effects.results,
+    )

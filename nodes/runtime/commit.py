@@ -32,7 +32,7 @@ from nodes.consensus.events import Synced
 from nodes.consensus.ready import Decision
 from nodes.mempool import Mempool
 from nodes.peer.wire import encode_committed
-from nodes.runtime.apply import store_block
+from nodes.runtime.apply import Executed, store_block
 from nodes.runtime.metrics import Metrics
 from nodes.runtime.outbox import CONSENSUS_PATH, Outbox
 from nodes.runtime.tx_status import TxStatus
@@ -57,8 +57,10 @@ class Committer:
         metrics: Metrics,
         txs: TxStatus,
         refresh_members: Callable[[], None],
+        executed: Executed,
     ) -> None:
         self._store, self._registry, self._mempool = store, registry, mempool
+        self._executed = executed
         self._vote_log, self._outbox, self._metrics = vote_log, outbox, metrics
         self._txs, self._refresh_members = txs, refresh_members
 
@@ -72,7 +74,9 @@ class Committer:
         lines = [sv.cosignature for sv in d.precommits if sv.cosignature is not None]
         note = assemble_checkpoint(checkpoint_of_header(header), lines)
         t0 = time.monotonic()
-        effects = await asyncio.to_thread(self._store_block, block, certificate, note)
+        effects = await asyncio.to_thread(
+            self._store_block, block, certificate, note, self._executed.take(header.block_hash)
+        )
         log.debug(
             "decided h=%d r=%d; stored in %.0f ms",
             header.height,
@@ -103,10 +107,17 @@ class Committer:
             out.append(Synced(block.header.height, block.header.block_hash))
         return out, None
 
-    def _store_block(self, block: Block, certificate: CommitCertificate, note: str) -> BlockEffects:
-        """Store a block (in a worker thread); if it changed the roster, admit the new
+    def _store_block(
+        self,
+        block: Block,
+        certificate: CommitCertificate,
+        note: str,
+        effects: BlockEffects | None = None,
+    ) -> BlockEffects:
+        """Store a block (in a worker thread), executing it unless ``effects`` are
+        those of executing it here already; if it changed the roster, admit the new
         roster's senders in the same call, before consensus moves to the next height."""
-        effects = store_block(self._store, self._registry, block, certificate, note)
+        effects = store_block(self._store, self._registry, block, certificate, note, effects)
         if any(w.contract == MEMBERSHIP for w in effects.writes):
             self._refresh_members()
         return effects

@@ -8,8 +8,10 @@ Promises:
 - An event is handled to the end (its Ready performed, the judgements and values it
   asked for fed back) before the next event is taken.
 - Proposals are judged and values built with ``judge_block``/``build_block`` in a
-  worker thread; fetched blocks are verified and stored by the ``Committer``, a peer
-  that served a bad one is avoided.
+  worker thread; what executing them gave is kept (``Executed``) for when the block is
+  stored. A proposal whose roots differ from our execution's is refused, logged with
+  both roots, counted, and recorded as a divergence. Fetched blocks are verified and
+  stored by the ``Committer``; a peer that served a bad one is avoided.
 - No event's failure (a bug) stops the task: it is logged with its trace.
 """
 
@@ -19,6 +21,7 @@ import asyncio
 import logging
 import time
 
+from contracts.registry import Registry
 from ledger.store.store import Store
 from nodes.config import Limits
 from nodes.consensus.actions import GetValue
@@ -37,6 +40,7 @@ from nodes.consensus.proposal import Proposal
 from nodes.consensus.ready import Ready
 from nodes.mempool import Mempool
 from nodes.peer.wire import encode_proposal, encode_vote
+from nodes.runtime.apply import Executed
 from nodes.runtime.blocks import build_block, judge_block
 from nodes.runtime.catch_up import CatchUp
 from nodes.runtime.commit import Committer
@@ -61,6 +65,8 @@ class ConsensusLoop:
         *,
         me: str,
         store: Store,
+        registry: Registry,
+        executed: Executed,
         mempool: Mempool,
         limits: Limits,
         vote_log: VoteLog,
@@ -72,6 +78,7 @@ class ConsensusLoop:
     ) -> None:
         self.driver = driver
         self._me, self._store, self._mempool, self._limits = me, store, mempool, limits
+        self._registry, self._executed = registry, executed
         self._vote_log, self._outbox, self._committer = vote_log, outbox, committer
         self._catch_up, self._evidence, self._metrics = catch_up, evidence, metrics
         self._events: asyncio.Queue[RuntimeEvent] = asyncio.Queue()
@@ -169,30 +176,43 @@ class ConsensusLoop:
 
     async def _judge(self, p: Proposal) -> bool:
         t0 = time.monotonic()
-        reason = await asyncio.to_thread(
-            judge_block, self._store, self._mempool, p.value, self._limits.max_block_transactions
+        block = p.value
+        verdict = await asyncio.to_thread(
+            judge_block,
+            self._store,
+            self._registry,
+            self._mempool,
+            block,
+            self._limits.max_block_transactions,
         )
         log.debug(
             "proposal h=%d r=%d: %d txs judged in %.0f ms",
             p.height,
             p.round,
-            len(p.value.transactions),
+            len(block.transactions),
             1000 * (time.monotonic() - t0),
         )
-        if reason is not None:
-            log.warning("proposal h=%d r=%d refused: %s", p.height, p.round, reason)
-        return reason is None
+        if verdict.divergence:
+            self._metrics.divergences.inc()
+            self._evidence.diverged(p.height, p.round, block.header, verdict.divergence)
+        elif verdict.reason is not None:
+            log.warning("proposal h=%d r=%d refused: %s", p.height, p.round, verdict.reason)
+        if verdict.effects is not None:
+            self._executed.put(block.header.block_hash, verdict.effects)
+        return verdict.reason is None
 
     async def _build(self, get: GetValue) -> ValueBuilt:
         t0 = time.monotonic()
-        block = await asyncio.to_thread(
+        block, effects = await asyncio.to_thread(
             build_block,
             self._store,
+            self._registry,
             self._mempool,
             self._me,
             self._limits.max_block_transactions,
             self._limits.max_body_bytes // 2,
         )
+        self._executed.put(block.header.block_hash, effects)
         log.debug(
             "proposing h=%d r=%d: %d txs, built in %.0f ms",
             get.height,

@@ -78,6 +78,12 @@ class Metrics:
             "Equivocations caught (two conflicting signed votes).",
             registry=r,
         )
+        self.divergences = Counter(
+            "provledger_divergences",
+            "Proposals refused because their state or results root differs from this "
+            "node's execution of them.",
+            registry=r,
+        )
         self.corrupt_rows = Counter(
             "provledger_corrupt_rows",
             "Reads that found a stored row damaged (never served); run `provledger audit`.",

@@ -39,11 +39,12 @@ from nodes.consensus.events import Received
 from nodes.consensus.machine import Params
 from nodes.consensus.messages import SignedProposal, SignedVote
 from nodes.consensus.view import ConsensusView
+from nodes.divergence import Divergence
 from nodes.mempool import Mempool, Refused
 from nodes.peer.client import PeerClient
 from nodes.peer.wire import Committed, ProposalMessage, VoteMessage
 from nodes.refusals import RefusalKind
-from nodes.runtime.apply import StoreView
+from nodes.runtime.apply import Executed, StoreView
 from nodes.runtime.catch_up import CatchUp
 from nodes.runtime.commit import Committer
 from nodes.runtime.consensus_loop import ConsensusLoop
@@ -102,6 +103,7 @@ class Node:
             self._votes.load(),
             kept_locks(self._votes, self.validators, self.chain_id, height),
         )
+        executed = Executed()
         committer = Committer(
             self.store,
             self.registry,
@@ -111,6 +113,7 @@ class Node:
             self.metrics,
             self.txs,
             self.refresh_members,
+            executed,
         )
         self.catch_up = CatchUp(
             self.peers,
@@ -124,6 +127,8 @@ class Node:
             driver,
             me=key.key_id,
             store=self.store,
+            registry=self.registry,
+            executed=executed,
             mempool=self.mempool,
             limits=config.limits,
             vote_log=self._votes,
@@ -134,6 +139,11 @@ class Node:
             metrics=self.metrics,
         )
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def divergences(self) -> list[Divergence]:
+        """Proposals whose roots differed from this node's execution."""
+        return self._evidence.divergences
 
     @property
     def evidence(self) -> list[Equivocation]:

@@ -18,10 +18,12 @@ from contracts.evidence import lookup_digest
 from ledger.errors import NotFoundError
 from ledger.store.store import Store
 from nodes.mempool import Refused
+from nodes.proven import document_history, state_proof
 from nodes.runtime.apply import StoreView
 from nodes.server.bodies import items_of, json_body
 from nodes.server.deps import (
     ConsensusDep,
+    DivergencesDep,
     EvidenceDep,
     LimitsDep,
     StoreDep,
@@ -38,6 +40,7 @@ from nodes.server.models.blocks import (
 from nodes.server.models.documented import json_request
 from nodes.server.models.fields import MAX_INT, DigestPath, TxIdPath
 from nodes.server.models.state import (
+    PROOF_QUERY,
     AnchorFound,
     ConsensusState,
     History,
@@ -194,10 +197,26 @@ def consistency(
 @router.get(
     "/state/{contract}/{key:path}",
     response_model=StateValue,
-    summary="Current contract state under a key",
-    responses=problem_responses(404),
+    response_model_exclude_unset=True,
+    summary="Contract state under a key, proven with `?proof=true`",
+    description="Without `proof`: the current value (404 if there is none). With "
+    "`proof=true`: the value after the head block, or after block `height`, with its state "
+    "proof, header, certificate and checkpoint; an absent key answers `value: null` with a "
+    "proof of its absence.",
+    responses=problem_responses(400, 404),
 )
-def state(contract: str, key: str, store: StoreDep) -> dict[str, Any]:
+def state(
+    contract: str,
+    key: str,
+    store: StoreDep,
+    proof: Annotated[bool, Query(description=PROOF_QUERY)] = False,
+    height: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="The block to prove at (with proof).")
+    ] = None,
+) -> dict[str, Any]:
+    if proof:
+        doc = state_proof(store, contract, key, height)
+        return {"contract": contract, "key": key, "value": doc["entries"][0]["value"], "proof": doc}
     value = store.state(contract, key)
     if value is None:
         raise NotFoundError(f"no state under {contract}/{key}")
@@ -221,26 +240,33 @@ def history(contract: str, key: str, store: StoreDep) -> dict[str, Any]:
 @router.get(
     "/evidence/{sha256}",
     response_model=AnchorFound,
+    response_model_exclude_unset=True,
     summary="The anchor of a document digest, with its receipt",
     responses=problem_responses(400, 404),
 )
 def evidence(
     sha256: DigestPath,
     store: StoreDep,
+    proof: Annotated[bool, Query(description="Add the document's history, proven.")] = False,
 ) -> dict[str, Any]:
     record = lookup_digest(StoreView(store), sha256)
     if record is None:
         raise NotFoundError(f"no document with SHA-256 {sha256[:16]}… is anchored")
-    return {"anchor": record, "receipt": store.receipt(record["tx_id"])}
+    found = {"anchor": record, "receipt": store.receipt(record["tx_id"])}
+    return {**found, "proof": document_history(store, sha256)} if proof else found
 
 
 @router.get(
     "/misbehaviour",
     response_model=Misbehaviour,
-    summary="Equivocations this node caught (verifiable evidence)",
+    summary="Equivocations this node caught (verifiable evidence), and divergences: "
+    "proposals whose state or results root differed from this node's execution",
 )
-async def misbehaviour(evidence: EvidenceDep) -> dict[str, Any]:
-    return {"evidence": [e.to_dict() for e in evidence]}
+async def misbehaviour(evidence: EvidenceDep, divergences: DivergencesDep) -> dict[str, Any]:
+    return {
+        "evidence": [e.to_dict() for e in evidence],
+        "divergences": [d.to_dict() for d in divergences],
+    }
 
 
 @router.get(

@@ -21,6 +21,7 @@ from ledger.quorum import ValidatorSet
 from ledger.store.store import Store
 from nodes.config import Limits, NodeConfig
 from nodes.consensus.view import ConsensusView
+from nodes.divergence import Divergence
 from nodes.mempool import Mempool, Refused
 from nodes.peer.wire import Committed, ProposalMessage, VoteMessage
 
@@ -86,6 +87,8 @@ class NodeApi(TxTracker, Protocol):
     def peers(self) -> Sequence[PeerStatus]: ...
     @property
     def evidence(self) -> Sequence[Equivocation]: ...
+    @property
+    def divergences(self) -> Sequence[Divergence]: ...
     @property
     def metrics(self) -> Metrics: ...
 
@@ -167,6 +170,10 @@ async def _evidence(node: NodeDep) -> Sequence[Equivocation]:
     return node.evidence
 
 
+async def _divergences(node: NodeDep) -> Sequence[Divergence]:
+    return node.divergences
+
+
 StoreDep = Annotated[Store, Depends(_store)]
 MempoolDep = Annotated[Mempool, Depends(_mempool)]
 SubmitterDep = Annotated[Submitter, Depends(_submitter)]
@@ -182,3 +189,4 @@ MetricsDep = Annotated[Metrics, Depends(_metrics)]
 GenesisDep = Annotated[Genesis, Depends(_genesis)]
 RosterDep = Annotated[Roster, Depends(_roster)]
 EvidenceDep = Annotated[Sequence[Equivocation], Depends(_evidence)]
+DivergencesDep = Annotated[Sequence[Divergence], Depends(_divergences)]

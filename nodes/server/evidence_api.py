@@ -22,6 +22,7 @@ from contracts.evidence.keys import (
 )
 from contracts.membership import CONTRACT as MEMBERSHIP
 from contracts.membership import proposal_key
+from contracts.membership.roster import ROSTER_KEY
 from ledger.anchor_proof import build_fact_proof, fact_leaf
 from ledger.chunk_diff import shared_count
 from ledger.errors import NotFoundError
@@ -29,6 +30,7 @@ from ledger.merkle import inclusion_proof, root
 from ledger.model.fields import check_name
 from ledger.store.store import Store
 from ledger.trust import Trust
+from nodes.proven import state_proof
 from nodes.runtime.apply import StoreView
 from nodes.server.bodies import json_body
 from nodes.server.deps import GenesisDep, RosterDep, StoreDep
@@ -146,10 +148,19 @@ async def similar(request: Request, store: StoreDep) -> dict[str, Any]:
 @router.get(
     "/members",
     response_model=Members,
+    response_model_exclude_unset=True,
     summary="The organisations as of the head: roles and member keys",
+    description="With `proof=true`, also the membership contract's roster entry proven at "
+    "the head (absent: the roster is still genesis's).",
+    responses=problem_responses(400, 404),
 )
-def members(store: StoreDep, roster: RosterDep) -> dict[str, Any]:
-    return {"height": store.height(), **roster.to_dict()}
+def members(
+    store: StoreDep,
+    roster: RosterDep,
+    proof: Annotated[bool, Query(description="Add the roster's state proof.")] = False,
+) -> dict[str, Any]:
+    found = {"height": store.height(), **roster.to_dict()}
+    return {**found, "proof": state_proof(store, MEMBERSHIP, ROSTER_KEY)} if proof else found
 
 
 @router.get(

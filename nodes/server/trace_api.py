@@ -12,9 +12,9 @@ unknown product, 422 when a stored history does not verify.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from contracts.base import StateView
 from contracts.traceability.ids import PRODUCT_SHAPE, is_product_id
@@ -26,6 +26,7 @@ from contracts.traceability.queries import (
     recall_impact,
     upstream,
 )
+from nodes.proven import product_history
 from nodes.runtime.apply import StoreView
 from nodes.server.deps import StoreDep
 from nodes.server.models.trace import TraceAnswer
@@ -69,6 +70,7 @@ router = APIRouter(prefix="/v1/trace", tags=["traceability"])
 @router.get(
     "/products/{tail:path}",
     response_model=TraceAnswer,
+    response_model_exclude_unset=True,
     summary="A product and its verified history, or one view of its graph",
     description="`/v1/trace/products/{id}`: the product record and its events oldest "
     "first, each hash-checked and linked (every event carries the `tx_id` whose receipt "
@@ -78,6 +80,15 @@ router = APIRouter(prefix="/v1/trace", tags=["traceability"])
     "upstream and downstream records with all their events, for exporters).",
     responses=problem_responses(400, 404, 422),
 )
-def products(tail: str, store: StoreDep) -> dict[str, Any]:
+def products(
+    tail: str,
+    store: StoreDep,
+    proof: Annotated[
+        bool, Query(description="Add the record proven current and its events (the product only).")
+    ] = False,
+) -> dict[str, Any]:
     product_id, name = split_path(tail)
-    return answer(StoreView(store), product_id, name)
+    if proof and name is not None:
+        raise Problem(400, "invalid request", f"proof applies to the product, not to /{name}")
+    found = answer(StoreView(store), product_id, name)
+    return {**found, "proof": product_history(store, product_id)} if proof else found

@@ -20,6 +20,10 @@ class BlockHeader(Answer):
     log_size: Count
     prev_hash: Hash
     proposer: KeyId
+    results_root: Hash = Field(
+        description="RFC 9162 root over the block's transaction results, in log order"
+    )
+    state_root: Hash = Field(description="root of the state tree after applying the block")
     time: Time
     tx_count: Count
     tx_root: Hash

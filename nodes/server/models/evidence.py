@@ -11,7 +11,7 @@ from ledger.chunks import MAX_CHUNKS
 from nodes.server.models.base import Answer, Record
 from nodes.server.models.blocks import Receipt
 from nodes.server.models.fields import Count, Hash, Name, TxId
-from nodes.server.models.state import Anchor
+from nodes.server.models.state import Anchor, StateProof
 
 
 class Facts(Answer):
@@ -83,6 +83,9 @@ class Members(Answer):
     version: Count
     organisations: list[Organisation]
     retired: list[str]
+    proof: StateProof | None = Field(
+        None, description="The roster entry proven at the head (with `?proof=true`)"
+    )
 
 
 class MembershipProposal(Record):

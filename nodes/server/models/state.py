@@ -11,12 +11,30 @@ from nodes.server.models.blocks import Receipt
 from nodes.server.models.fields import Count, Hash, Height, KeyId, Name, Round, Signature, TxId
 
 
+class StateProof(Record):
+    """A state proof (``provledger-state-proof/v1``) or a history
+    (``provledger-history/v1``): entries with their proofs from a certified block's
+    ``state_root``, with that block's header, certificate and cosigned checkpoint;
+    ``provledger verify-state`` checks it offline against trust.json."""
+
+    format: Literal["provledger-state-proof/v1", "provledger-history/v1"]
+    entries: list[dict[str, Any]]
+    header: dict[str, Any]
+    certificate: dict[str, Any]
+    checkpoint: str
+
+
+PROOF_QUERY = "Add the value's state proof from a certified block (verifiable offline)."
+
+
 class StateValue(Answer):
-    """The current value under a contract's key."""
+    """The value under a contract's key (null: absent, with a proof asked for), and its
+    proof when asked for."""
 
     contract: str
     key: str
     value: Any
+    proof: StateProof | None = Field(None, description=PROOF_QUERY)
 
 
 class Write(Answer):
@@ -46,6 +64,9 @@ class AnchorFound(Answer):
 
     anchor: Anchor
     receipt: Receipt
+    proof: StateProof | None = Field(
+        None, description="The document's history, proven (with `?proof=true`)"
+    )
 
 
 class SignedVote(Answer):
@@ -68,10 +89,24 @@ class Equivocation(Answer):
     vote_b: SignedVote
 
 
+class Divergence(Answer):
+    """A proposal refused because executing it here gave another root than its header's."""
+
+    kind: Literal["divergence"]
+    height: Height
+    round: Round
+    proposer: KeyId
+    block_hash: Hash
+    check: str = Field(description="the header field that differs: state_root or results_root")
+    ours: Hash | None = Field(description="the root this node's execution gives")
+    theirs: Hash | None = Field(description="the root the proposal's header names")
+
+
 class Misbehaviour(Answer):
-    """Equivocations this node caught."""
+    """Equivocations this node caught, and proposals whose roots it disagreed with."""
 
     evidence: list[Equivocation]
+    divergences: list[Divergence]
 
 
 class ConsensusState(Answer):

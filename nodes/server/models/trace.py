@@ -8,6 +8,7 @@ from pydantic import Field
 
 from nodes.server.models.base import Answer, Record
 from nodes.server.models.fields import Count, TxId
+from nodes.server.models.state import StateProof
 
 
 class ProductRecord(Record):
@@ -31,6 +32,9 @@ class ProductHistory(Answer):
 
     product: ProductRecord
     history: list[Event]
+    proof: StateProof | None = Field(
+        None, description="The record proven current and its events (with `?proof=true`)"
+    )
 
 
 class Upstream(Answer):

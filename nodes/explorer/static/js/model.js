@@ -35,6 +35,8 @@ const HEADER_FIELDS = [
   "tx_root",
   "log_size",
   "log_root",
+  "state_root",
+  "results_root",
 ];
 
 /**
@@ -107,6 +109,8 @@ export async function verifyEntrySignature(entry, publicKey) {
  * @property {string} tx_root
  * @property {number} log_size
  * @property {string} log_root
+ * @property {string} state_root
+ * @property {string} results_root
  */
 
 /**
@@ -126,6 +130,8 @@ export function decodeHeader(obj) {
   getHex(obj, "tx_root", w, 32);
   getInt(obj, "log_size", w);
   getHex(obj, "log_root", w, 32);
+  getHex(obj, "state_root", w, 32);
+  getHex(obj, "results_root", w, 32);
   if (obj.tx_count > obj.log_size) {
     throw new ValidationError(`${w}: tx_count ${obj.tx_count} exceeds log_size`);
   }

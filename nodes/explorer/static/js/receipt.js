@@ -2,11 +2,12 @@
  * Receipts verified in the browser, with the checks of `ledger/receipt.py`
  * `verify_receipt`, in the same order and under the same step names.
  *
- * A receipt is `{format, tx_id, entry, proof, header, certificate}` (see the README's
- * receipt format). `verifyReceipt(receipt, trust)` trusts nothing but `trust` (the
- * consortium's trust.json, pinned by the caller) and WebCrypto: not the server that
- * delivered the receipt. It resolves to what the receipt proves, or rejects with a
- * `ReceiptError` whose `step` names the first check that failed:
+ * A receipt is `{format, tx_id, entry, proof, header, certificate, result}` (see the
+ * README's receipt format; `result` is `{result, proof}`: the transaction's result and
+ * its RFC 9162 proof under the header's `results_root`). `verifyReceipt(receipt, trust)`
+ * trusts nothing but `trust` (the consortium's trust.json, pinned by the caller) and
+ * WebCrypto: not the server that delivered the receipt. It resolves to what the receipt
+ * proves, or rejects with a `ReceiptError` whose `step` names the first check that failed:
  *
  *   structure        the receipt and its parts decode (`format`, `proof` for their own fields)
  *   checkpoint       the checkpoint carries a quorum of validator signatures for this chain
@@ -16,16 +17,18 @@
  *   entry signature  the member's signature over the entry (transaction domain tag)
  *   inclusion proof  the RFC 9162 proof leads from the entry to the log root, and the entry's
  *                    index lies within the block the header names
+ *   result           the result is this entry's, and its RFC 9162 proof (position: the
+ *                    entry's index in the block) leads to the header's results_root
  *
  * The checks are the list `RECEIPT_STEPS` of named steps, each reading and extending one
- * context; a later check (a result proof, a state proof) is one more step.
+ * context; a later check (a state proof) is one more step.
  * @module receipt
  */
 
 import { toHex } from "./bytes.js";
 import { verifyCheckpoint } from "./checkpoint.js";
 import { LedgerError, ReceiptError } from "./errors.js";
-import { expectObject } from "./fields.js";
+import { expectObject, getList, isObject, unhex } from "./fields.js";
 import { parseJson } from "./jcs.js";
 import { leafHash, verifyInclusion } from "./merkle.js";
 import {
@@ -36,11 +39,13 @@ import {
   verifyCertificate,
   verifyEntrySignature,
 } from "./model.js";
+import { decodeResult, verifyResult } from "./results.js";
 import { parseTlogProof } from "./tlog_proof.js";
 import { loadTrust } from "./trust.js";
 
-export const RECEIPT_FORMAT = "provledger-receipt/v1";
-const FIELDS = ["format", "tx_id", "entry", "proof", "header", "certificate"];
+export const RECEIPT_FORMAT = "provledger-receipt/v2";
+const RETIRED = "provledger-receipt/v1";
+const FIELDS = ["format", "tx_id", "entry", "proof", "header", "certificate", "result"];
 
 /**
  * @typedef {object} VerifiedReceipt what a valid receipt proves (the fields of Python's
@@ -54,6 +59,7 @@ const FIELDS = ["format", "tx_id", "entry", "proof", "header", "certificate"];
  * @property {string} organisation that holds the sender's key
  * @property {string[]} checkpoint_signers validators whose checkpoint signatures verified
  * @property {string[]} certificate_signers validators whose precommits verified
+ * @property {import("./results.js").TxResult} result what the transaction did
  */
 
 /**
@@ -69,6 +75,13 @@ const structure = {
   name: "structure",
   async run(ctx) {
     const r = ctx.receipt;
+    if (isObject(r) && r.format === RETIRED) {
+      throw new ReceiptError(
+        "format",
+        `'${RETIRED}' is no longer accepted (it proves no transaction result); ` +
+          `fetch the receipt again as '${RECEIPT_FORMAT}'`,
+      );
+    }
     expectObject(r, "receipt", FIELDS);
     if (r.format !== RECEIPT_FORMAT) {
       throw new ReceiptError("format", `expected '${RECEIPT_FORMAT}'`);
@@ -81,6 +94,11 @@ const structure = {
     if (ctx.proof.extra !== null) {
       throw new ReceiptError("proof", "a provledger receipt carries no 'extra' line");
     }
+    const carried = expectObject(r.result, "receipt.result", ["result", "proof"]);
+    ctx.result = decodeResult(carried.result);
+    ctx.resultProof = getList(carried, "proof", "receipt.result").map((h, i) =>
+      unhex(h, `receipt.result.proof[${i}]`, 32),
+    );
   },
 };
 
@@ -181,6 +199,19 @@ const inclusion = {
   },
 };
 
+/** @type {Step} */
+const result = {
+  name: "result",
+  async run(ctx) {
+    const h = ctx.header;
+    if (ctx.result.tx_id !== ctx.entry.txId) {
+      throw new ReceiptError("result", "is the result of another transaction than tx_id");
+    }
+    const position = ctx.proof.index - BigInt(h.log_size - h.tx_count);
+    await verifyResult(ctx.result, position, h.tx_count, ctx.resultProof, h.results_root);
+  },
+};
+
 /**
  * The checks of a receipt, in order. Frozen: build a longer list to add a step.
  * @type {readonly Step[]}
@@ -193,6 +224,7 @@ export const RECEIPT_STEPS = Object.freeze([
   entry,
   entrySignature,
   inclusion,
+  result,
 ]);
 
 /**
@@ -230,6 +262,7 @@ export async function verifyReceipt(receipt, trust, steps = RECEIPT_STEPS) {
     certificate_signers: ctx.certificate.signatures.map((s) =>
       ctx.trust.validatorNames.get(s.validator),
     ),
+    result: ctx.result,
   };
 }
 
