@@ -23,6 +23,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from ledger.canonical import canonical
@@ -102,9 +103,14 @@ class TxResult:
             reason=reason,
         )
 
+    @cached_property
+    def encoded(self) -> bytes:
+        """The RFC 8785 bytes of ``to_dict()`` (what is stored and hashed), made once."""
+        return canonical(self.to_dict())
+
     def leaf(self) -> bytes:
         """The RFC 9162 leaf hash of this result."""
-        return leaf_hash(canonical(self.to_dict()))
+        return leaf_hash(self.encoded)
 
 
 def _written(item: Any, where: str) -> Written:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_string
 
 from ledger.canonical import canonical
 from ledger.errors import StateProofError
@@ -73,6 +74,15 @@ class StateProof:
 
 def state_key(contract: str, key: str) -> bytes:
     """The path of ``(contract, key)``: SHA-256 of the RFC 8785 bytes of ``[contract, key]``."""
+    if type(contract) is str and type(key) is str:
+        # Two strings: RFC 8785 is the JSON string escaping ``canonical``'s fast path
+        # uses too (json.dumps with ensure_ascii=False); a lone surrogate has no UTF-8
+        # form and goes the long way, which names it.
+        try:
+            text = f"[{_json_string(contract)},{_json_string(key)}]".encode()
+        except UnicodeEncodeError:
+            text = canonical([contract, key])
+        return hashlib.sha256(text).digest()
     return hashlib.sha256(canonical([contract, key])).digest()
 
 

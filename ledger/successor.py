@@ -136,9 +136,12 @@ def successor_faults(
     return faults
 
 
-def outcome_faults(block: Block, results: Sequence[TxResult], state_root: str) -> list[Fault]:
+def outcome_faults(
+    block: Block, results: Sequence[TxResult], state_root: str, found_root: str | None = None
+) -> list[Fault]:
     """The faults of ``block`` against its executed outcome: ``results`` (one per
-    transaction) and ``state_root`` (hex, the root after its writes)."""
+    transaction, whose root is ``found_root`` when the caller has it) and ``state_root``
+    (hex, the root after its writes)."""
     header = block.header
     faults: list[Fault] = []
     ids = [tx.tx_id for tx in block.transactions]
@@ -152,7 +155,7 @@ def outcome_faults(block: Block, results: Sequence[TxResult], state_root: str) -
             )
         )
     else:
-        found = results_root(results)
+        found = found_root or results_root(results)
         if header.results_root != found:
             faults.append(
                 Fault(

@@ -7,10 +7,11 @@ Promises:
   the block), the state tree and every result come from executing the transactions with
   the real registry (``contracts.registry.default_registry``).
 - ``block`` names a header whose ``state_root`` or ``results_root`` is not what
-  re-execution gives, a result row that is missing or differs (by log index), and a node
-  of the block's new state tree that is missing from ``state_nodes`` or stored with other
-  bytes: so every node of every state root the chain named, the head's included, is
-  checked to be stored.
+  re-execution gives, a result row that is missing or differs (by log index), and a
+  stored state-tree node, reached from the block's ``state_root_id``, that is missing or
+  does not hash to what its parent names: each block's new nodes are walked, and each
+  older node they point to is checked by its hash, so every state root the chain named,
+  the head's included, is stored and provable.
 - ``finish`` names the first ``state`` row and the first ``history`` row (by contract and
   key) that differs from re-execution, is missing or was never written, and any result
   row beyond the log.
@@ -31,6 +32,7 @@ from contracts.membership.roster import ROSTER_KEY
 from contracts.registry import Registry, default_registry
 from ledger.audit import Finding
 from ledger.canonical import canonical
+from ledger.errors import CorruptionError
 from ledger.fault import Fault
 from ledger.model.block import BlockHeader
 from ledger.model.genesis import Genesis, Organisation
@@ -38,7 +40,7 @@ from ledger.model.transaction import SignedTransaction
 from ledger.results import TxResult, results_root
 from ledger.state_tree import EMPTY, Internal, Node, bit, update
 from ledger.store.snapshot import Snapshot
-from ledger.store.state_nodes import changed_leaves, encode_node
+from ledger.store.state_nodes import changed_leaves, decode_node
 from nodes.runtime.apply import contexts_for
 
 PAGE = 1000  # state and history rows read per query
@@ -65,6 +67,7 @@ class AuditReplay:
         self._state: dict[tuple[str, str], tuple[str, int, int]] = {}  # text, height, index
         self._history: dict[tuple[str, str, int], bytes] = {}  # -> digest of height, text
         self._nodes: dict[bytes, Node] = {}
+        self._last_node_id = 0  # the greatest state node id of the blocks checked
         self._root = EMPTY
         self._members = genesis_roster(genesis).members()
         self._log_size = 0
@@ -102,7 +105,7 @@ class AuditReplay:
             self._state[(w.contract, w.key)] = (text, header.height, w.log_index)
             self._history[(w.contract, w.key, w.log_index)] = _digest(header.height, text)
         self._log_size = header.log_size
-        new = self._update_tree(changed_leaves(effects.writes))
+        self._update_tree(changed_leaves(effects.writes))
         if any(w.contract == MEMBERSHIP and w.key == ROSTER_KEY for w in effects.writes):
             self._members = current_roster(_StateView(self._state), self._genesis).members()
 
@@ -127,7 +130,7 @@ class AuditReplay:
                 )
             )
         faults += self._result_faults(snapshot, header, effects.results)
-        faults += self._node_faults(snapshot, header.height, new)
+        faults += self._node_faults(snapshot, header)
         return faults
 
     def finish(self, snapshot: Snapshot) -> list[Fault | Finding]:
@@ -206,27 +209,59 @@ class AuditReplay:
                 ]
         return []
 
-    @staticmethod
-    def _node_faults(
-        snapshot: Snapshot, height: int, new: dict[bytes, Node]
-    ) -> list[Fault | Finding]:
-        stored = snapshot.state_nodes(list(new))
-        for h, node in new.items():
-            expected = encode_node(node)
-            actual = stored.get(h)
-            if actual is None or bytes(actual) != expected:
-                what = "is missing" if actual is None else "is stored with other bytes"
-                return [
-                    Finding(
-                        "state_node",
-                        f"state tree node {h.hex()} of the block's state root {what}",
-                        height=height,
-                        expected=expected.hex(),
-                        actual=None if actual is None else _shown(actual),
-                        table="state_nodes",
-                        row=f"state_nodes {h.hex()[:16]}…",
+    def _node_faults(self, snapshot: Snapshot, header: BlockHeader) -> list[Fault | Finding]:
+        """Walk the stored tree of the block's ``state_root_id``: every node the block
+        added (ids above those of earlier blocks) must hash to what its parent (or the
+        header) names, and so must each older node it points to."""
+        height = header.height
+
+        def fault(
+            message: str, node_id: object, expected: str | None = None
+        ) -> list[Fault | Finding]:
+            return [
+                Finding(
+                    "state_node",
+                    message,
+                    height=height,
+                    expected=expected,
+                    table="state_nodes",
+                    row=f"state_nodes {node_id}",
+                )
+            ]
+
+        root_id = snapshot.state_root_id(height)
+        if not isinstance(root_id, int) or root_id < 0:
+            return fault(f"blocks.state_root_id is not a node id ({root_id!r})", root_id)
+        if root_id == 0:
+            if header.state_root != EMPTY.hex():
+                return fault("the block's state root has no stored node", 0, header.state_root)
+            return []
+        level: dict[int, bytes] = {root_id: bytes.fromhex(header.state_root)}
+        newest = self._last_node_id
+        while level:
+            bodies = snapshot.state_nodes(list(level))
+            below: dict[int, bytes] = {}
+            for node_id, expected in level.items():
+                body = bodies.get(node_id)
+                if body is None:
+                    return fault(
+                        f"state tree node {node_id} of the block's state root is missing",
+                        node_id,
+                        expected.hex(),
                     )
-                ]
+                try:
+                    stored = decode_node(node_id, expected, body)
+                except CorruptionError as exc:
+                    return fault(f"{exc} (stored with other bytes)", node_id, expected.hex())
+                newest = max(newest, node_id)
+                _, node, left_id, right_id = stored
+                if node_id <= self._last_node_id or not isinstance(node, Internal):
+                    continue
+                for child, child_id in ((node.left, left_id), (node.right, right_id)):
+                    if child != EMPTY:
+                        below[child_id] = child
+            level = below
+        self._last_node_id = newest
         return []
 
     # ---- final checks ---------------------------------------------------------

@@ -266,7 +266,7 @@ def test_certified_block_with_a_false_log_size_is_caught(tmp_path, consortium):
     _sql(
         store,
         "INSERT INTO blocks (height, block_hash, header, time, tx_count, log_size, "
-        "state_root) VALUES (1, :b, :h, :t, 1, 5, :r)",
+        "state_root, state_root_id) VALUES (1, :b, :h, :t, 1, 5, :r, 0)",
         b=bytes.fromhex(header.block_hash),
         h=json.dumps(header.to_dict()),
         t=header.time,

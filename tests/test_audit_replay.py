@@ -249,19 +249,35 @@ def test_a_changed_state_root_column_is_named(chain):
     assert (f.check, f.height, f.actual) == ("state_root", 3, "05" * 32)
 
 
+def _root_id(chain, height: int) -> int:
+    with chain.engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            f"SELECT state_root_id FROM blocks WHERE height = {height}"
+        ).scalar()
+    return int(found)
+
+
 def test_a_missing_state_node_is_named(chain):
-    root = bytes.fromhex(chain.header(4).state_root)
-    _sql(chain, "DELETE FROM state_nodes WHERE hash = :h", h=root)
+    root_id = _root_id(chain, 4)
+    _sql(chain, "DELETE FROM state_nodes WHERE id = :i", i=root_id)
     f = _finding(chain)
     assert (f.check, f.height, f.table) == ("state_node", 4, "state_nodes")
-    assert root.hex() in f.message and "missing" in f.message
+    assert f.row == f"state_nodes {root_id}" and "missing" in f.message
 
 
 def test_an_altered_state_node_is_named(chain):
-    root = bytes.fromhex(chain.header(6).state_root)
-    _sql(chain, "UPDATE state_nodes SET body = :b WHERE hash = :h", b=b"\x03" + b"\0" * 64, h=root)
+    root_id = _root_id(chain, 6)
+    body = b"\x03" + b"\0" * 64 + (0).to_bytes(8, "big") * 2
+    _sql(chain, "UPDATE state_nodes SET body = :b WHERE id = :i", b=body, i=root_id)
     f = _finding(chain)
     assert (f.check, f.height) == ("state_node", 6) and "other bytes" in f.message
+
+
+def test_a_state_root_id_pointing_at_another_node_is_named(chain):
+    assert chain.header(3).state_root != chain.header(6).state_root
+    _sql(chain, "UPDATE blocks SET state_root_id = :i WHERE height = 6", i=_root_id(chain, 3))
+    f = _finding(chain)
+    assert (f.check, f.height) == ("state_node", 6) and "does not hash" in f.message
 
 
 def test_a_certified_block_with_writes_the_contracts_would_not_make(store, consortium):

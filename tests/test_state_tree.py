@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import state_tree as tree
-from ledger.errors import StateProofError
+from ledger.canonical import canonical
+from ledger.errors import CanonicalError, StateProofError
 
 VECTORS = Path(__file__).parent / "vectors" / "state_tree.json"
 
@@ -243,3 +244,15 @@ def test_build_gives_the_root_and_every_node_of_the_tree(leaves):
     assert sorted(leaf.key_hash for leaf in tree.leaves_of(nodes.__getitem__, root)) == sorted(
         leaves
     )
+
+
+@given(st.text(), st.text())
+def test_state_key_is_sha256_of_the_canonical_pair(contract: str, key: str) -> None:
+    """The two-string fast path of ``state_key`` is exactly SHA-256 of RFC 8785 bytes."""
+    try:
+        expected = hashlib.sha256(canonical([contract, key])).digest()
+    except CanonicalError:
+        with pytest.raises(CanonicalError):
+            tree.state_key(contract, key)
+        return
+    assert tree.state_key(contract, key) == expected

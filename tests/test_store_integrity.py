@@ -14,6 +14,7 @@ from ledger.keys import read_key_file
 from ledger.merkle_log import border, node_key
 from ledger.receipt import verify_receipt
 from ledger.sealing import seal
+from ledger.state_write import StateWrite
 from ledger.store import Store
 from ledger.trust import Trust
 from nodes.config import NodeConfig
@@ -206,3 +207,23 @@ def test_a_node_starts_on_a_sound_store_and_refuses_a_damaged_one(folder):
         )
     with pytest.raises(CorruptionError, match=r"certificate check.*provledger audit"):
         Node(folder)
+
+
+def test_a_head_whose_state_root_row_is_altered_is_refused_at_start(tmp_path, consortium):
+    """The start-up check reads the head's state tree root row: altered, the node names it."""
+    store = Store.create(str(tmp_path / "s.sqlite"), consortium.genesis)
+    seal(
+        store,
+        [consortium.tx(0)],
+        consortium.validator_keys,
+        writes=[StateWrite("evidence", "doc/aa", {"v": 1}, 0)],
+    )
+    store.check_integrity()
+    with store.engine.begin() as conn:
+        root_id = conn.exec_driver_sql("SELECT state_root_id FROM blocks").scalar()
+        conn.exec_driver_sql(
+            "UPDATE state_nodes SET body = ? WHERE id = ?", (b"\x02" + bytes(64), root_id)
+        )
+    with pytest.raises(CorruptionError, match="state_root check: the head's state tree root"):
+        store.check_integrity()
+    store.close()

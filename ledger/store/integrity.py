@@ -5,9 +5,10 @@ Promise: ``integrity_faults`` returns nothing for a store without blocks or one 
 last block row holds a header that hashes to the row's block hash and states its
 height and log size; whose certificate and checkpoint pass ``ledger.certified`` for that
 header; and whose stored Merkle frontier (the perfect subtrees that make up the log at
-the head's ``log_size``) folds into the head's ``log_root``. Otherwise it names the
-faults. It reads O(log n) rows: cheap enough for every start, and no substitute for
-``ledger.audit``, which re-checks every row.
+the head's ``log_size``) folds into the head's ``log_root``; and whose state tree root
+row hashes to the head's ``state_root``. Otherwise it names the faults. It reads
+O(log n) rows: cheap enough for every start, and no substitute for ``ledger.audit``,
+which re-checks every row.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import json
 from typing import Any
 
 from ledger.certified import certificate_faults, checkpoint_faults
-from ledger.errors import LedgerError
+from ledger.errors import CorruptionError, LedgerError
 from ledger.fault import Fault
 from ledger.merkle import EMPTY_ROOT, HASH_SIZE
 from ledger.merkle_log import border, fold
 from ledger.model.block import BlockHeader
 from ledger.model.vote import CommitCertificate
 from ledger.quorum import ValidatorSet
+from ledger.state_tree import EMPTY
 from ledger.store.snapshot import Snapshot
+from ledger.store.state_nodes import decode_node
 
 _UNREADABLE = (TypeError, ValueError, KeyError, RecursionError, LedgerError)
 
@@ -42,6 +45,7 @@ def integrity_faults(snapshot: Snapshot, validators: ValidatorSet) -> list[Fault
         _row_faults(header, rows[0])
         + _certified_faults(header, rows[0], validators)
         + _frontier_faults(header, snapshot)
+        + _state_root_faults(header, snapshot)
     )
 
 
@@ -107,3 +111,19 @@ def _frontier_faults(header: BlockHeader, snapshot: Snapshot) -> list[Fault]:
             root,
         )
     ]
+
+
+def _state_root_faults(header: BlockHeader, snapshot: Snapshot) -> list[Fault]:
+    """The head's ``state_root_id`` names a stored node that hashes to its ``state_root``
+    (or is 0 for an empty state)."""
+    root_id = snapshot.state_root_id(header.height)
+    if root_id == 0 and header.state_root == EMPTY.hex():
+        return []
+    if not isinstance(root_id, int) or root_id <= 0:
+        return [Fault("state_root", f"the head's state_root_id is not a node id ({root_id!r})")]
+    body = snapshot.state_nodes([root_id]).get(root_id)
+    try:
+        decode_node(root_id, bytes.fromhex(header.state_root), body)
+    except CorruptionError as exc:
+        return [Fault("state_root", f"the head's state tree root: {exc}", header.state_root)]
+    return []

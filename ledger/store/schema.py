@@ -5,7 +5,8 @@
 - ``transactions``: one row per log index (the log order), with its ``tx_id``.
 - ``merkle_nodes``: every perfect subtree hash, keyed ``level << 48 | index``.
 - ``state`` and ``history``: contract state and every write to each key.
-- ``state_nodes``: the nodes of the state tree, under their hashes (never deleted).
+- ``state_nodes``: the nodes of the state tree, appended in write order under a sequence
+  number (never rewritten or deleted); ``blocks.state_root_id`` names each block's root.
 - ``results``: each transaction's result (``ledger.results``), by log index.
 """
 
@@ -47,6 +48,7 @@ blocks = Table(
     Column("tx_count", Integer, nullable=False),
     Column("log_size", BigInteger, nullable=False),
     Column("state_root", LargeBinary(32), nullable=False),
+    Column("state_root_id", BigInteger, nullable=False),
 )
 
 certificates = Table(
@@ -107,8 +109,8 @@ history = Table(
 state_nodes = Table(
     "state_nodes",
     metadata,
-    Column("hash", LargeBinary(32), primary_key=True),
-    Column("body", LargeBinary(65), nullable=False),
+    Column("id", RowKey, primary_key=True, autoincrement=False),
+    Column("body", LargeBinary(81), nullable=False),
 )
 
 results = Table(

@@ -145,19 +145,25 @@ class Snapshot:
             limit=limit,
         )
 
-    def state_nodes(self, hashes: Sequence[bytes]) -> dict[bytes, Any]:
-        """The stored bodies of those of ``hashes`` in ``state_nodes``, as stored."""
-        if not hashes:
+    def state_nodes(self, ids: Sequence[int]) -> dict[int, Any]:
+        """The stored bodies of those of ``ids`` in ``state_nodes``, as stored."""
+        if not ids:
             return {}
-        query = text("SELECT hash, body FROM state_nodes WHERE hash IN :hashes").bindparams(
-            bindparam("hashes", expanding=True)
+        query = text("SELECT id, body FROM state_nodes WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
         )
-        out: dict[bytes, Any] = {}
-        for start in range(0, len(hashes), 500):
-            page = list(hashes[start : start + 500])
-            rows = self._reading(("state_nodes",), partial(self._all, query, {"hashes": page}))
-            out.update((bytes(h), body) for h, body in rows if isinstance(h, bytes | memoryview))
+        out: dict[int, Any] = {}
+        for start in range(0, len(ids), 500):
+            page = list(ids[start : start + 500])
+            rows = self._reading(("state_nodes",), partial(self._all, query, {"ids": page}))
+            out.update((int(i), body) for i, body in rows if isinstance(i, int))
         return out
+
+    def state_root_id(self, height: int) -> Any:
+        """The stored ``state_root_id`` of block ``height``, as stored (None if no row)."""
+        query = text("SELECT state_root_id FROM blocks WHERE height = :height")
+        rows = self._reading(("blocks",), partial(self._all, query, {"height": height}))
+        return rows[0][0] if rows else None
 
     def _all(self, query: Any, params: dict[str, Any]) -> list[Any]:
         return list(self.conn.execute(query, params).all())

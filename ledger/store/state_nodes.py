@@ -1,24 +1,36 @@
-"""The state tree on disk: ``ledger.state_tree`` nodes in the ``state_nodes`` table.
+"""The state tree on disk: ``ledger.state_tree`` nodes in the ``state_nodes`` table,
+addressed by a sequence number, so that a block's new nodes are appended, never inserted
+at random places of an index.
 
-A node is stored under its own hash as 65 bytes: the tag of its hash (0x02 leaf, 0x03
-interior node) and its two 32-byte parts (key hash and value hash, or left and right).
-Nodes are content-addressed and never rewritten or deleted, so every state root a block
-header ever named stays provable.
+A node is one row ``(id, body)``: ids grow with every node stored (0 stands for the
+empty subtree), and each block's ``state_root_id`` (in ``blocks``) is the id of its root.
+The body is the node's hash input and, for an interior node, where its halves are::
+
+    leaf:     0x02 || key_hash || value_hash                          (65 bytes)
+    interior: 0x03 || left || right || left_id (8) || right_id (8)    (81 bytes)
+
+so the node's hash is SHA-256 of the first 65 bytes. This is the Jellyfish Merkle tree's
+storage idea (nodes keyed in write order, children found by key rather than by hash):
+hash-keyed rows land at random places of the primary-key index, and at 10^6 keys a block
+of 1,000 writes dirtied about ten thousand pages. Rows are never rewritten or deleted, so
+every state root a header named stays provable from its root id.
 
 Promises:
-- ``NodeSource.read`` returns a node only if its stored bytes hash to the hash asked
-  for; a missing or altered row raises ``CorruptionError``.
-- ``updated_root`` applies a block's writes with O(writes x depth) node reads, fetched
-  one tree level per query (``prefetch``) and kept in a bounded cache of verified
-  nodes; it returns the new root and only the nodes that are new.
-- ``store_nodes`` inserts nodes that are not stored yet, inside the caller's transaction.
+- ``NodeSource`` returns a node only if its stored bytes hash to the hash its parent (or
+  the header) names; a missing or altered row raises ``CorruptionError``.
+- ``updated_root`` applies a block's writes with O(writes x depth) node reads, through a
+  bounded cache and, when the tree may not fit it, fetched one tree level per query; it
+  returns a ``TreeUpdate`` with the new root and only the nodes that are new.
+- ``store_update`` appends those nodes, inside the caller's transaction, and returns the
+  id of the new root.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
@@ -31,131 +43,174 @@ from ledger.state_tree import (
     Internal,
     Leaf,
     Node,
-    leaf_hash,
-    node_hash,
     state_key,
     update,
 )
 from ledger.state_write import StateWrite
-from ledger.store import schema as t
 
 CACHE_NODES = 200_000
-"""Verified nodes kept in memory (about 200 bytes each): the upper levels of the tree
+"""Verified nodes kept in memory (about 250 bytes each): the upper levels of the tree
 are read by every block and every proof."""
 _BATCH = 500
-_TABLE = t.state_nodes.name
+_TABLE = "state_nodes"
 
 
-def encode_node(node: Node) -> bytes:
-    """The 65 stored bytes of ``node``."""
+Stored = tuple[bytes, Node, int, int]
+"""A node as stored: its hash, the node, and the ids of its halves (0: empty or leaf).
+A plain tuple: thousands are made per block."""
+
+
+def encode_node(node: Node, left_id: int = 0, right_id: int = 0) -> bytes:
+    """The stored body of ``node`` (an interior node with the ids of its halves)."""
     if isinstance(node, Leaf):
         return LEAF_TAG + node.key_hash + node.value_hash
-    return NODE_TAG + node.left + node.right
+    return (
+        NODE_TAG + node.left + node.right + left_id.to_bytes(8, "big") + right_id.to_bytes(8, "big")
+    )
 
 
-def decode_node(h: bytes, body: object) -> Node:
-    """The node stored as ``body`` under ``h``; ``CorruptionError`` unless it hashes to ``h``."""
-    if not isinstance(body, bytes | memoryview) or len(body) != 65:
-        raise CorruptionError(f"state node {h.hex()[:16]}… is not 65 bytes")
+def decode_node(node_id: int, expected: bytes | None, body: object) -> Stored:
+    """The node stored as ``body`` under ``node_id``; ``CorruptionError`` unless it is
+    well formed and hashes to ``expected`` (when given)."""
+    where = f"state node {node_id}"
+    if not isinstance(body, bytes | memoryview):
+        raise CorruptionError(f"{where} is not bytes")
     raw = bytes(body)
-    tag, a, b = raw[:1], raw[1:33], raw[33:]
-    node: Node
-    if tag == LEAF_TAG:
-        node = Leaf(a, b)
-        found = leaf_hash(node)
-    elif tag == NODE_TAG:
-        node = Internal(a, b)
-        found = node_hash(a, b)
+    tag, a, b = raw[:1], raw[1:33], raw[33:65]
+    stored: Stored
+    if tag == LEAF_TAG and len(raw) == 65:
+        stored = (hashlib.sha256(raw).digest(), Leaf(a, b), 0, 0)
+    elif tag == NODE_TAG and len(raw) == 81:
+        left_id, right_id = int.from_bytes(raw[65:73], "big"), int.from_bytes(raw[73:], "big")
+        stored = (hashlib.sha256(raw[:65]).digest(), Internal(a, b), left_id, right_id)
     else:
-        raise CorruptionError(f"state node {h.hex()[:16]}… has an unknown tag")
-    if found != h:
-        raise CorruptionError(f"state node {h.hex()[:16]}… does not hash to its key")
-    return node
+        raise CorruptionError(f"{where} is not a leaf or interior node")
+    if expected is not None and stored[0] != expected:
+        raise CorruptionError(
+            f"{where} does not hash to {expected.hex()[:16]}…, the hash its parent names"
+        )
+    return stored
 
 
 class NodeCache:
-    """A bounded least-recently-used map of verified nodes, shared by a store's reads."""
+    """A bounded least-recently-used map of verified nodes by id, shared by a store's reads."""
 
     def __init__(self, capacity: int = CACHE_NODES) -> None:
-        self._nodes: OrderedDict[bytes, Node] = OrderedDict()
-        self._capacity = capacity
+        self._nodes: OrderedDict[int, Stored] = OrderedDict()
+        self.capacity = capacity
 
-    def get(self, h: bytes) -> Node | None:
-        """The node of ``h`` if cached."""
-        node = self._nodes.get(h)
-        if node is not None:
-            self._nodes.move_to_end(h)
-        return node
+    def get(self, node_id: int) -> Stored | None:
+        """The node of ``node_id`` if cached."""
+        found = self._nodes.get(node_id)
+        if found is not None:
+            self._nodes.move_to_end(node_id)
+        return found
 
-    def put_all(self, nodes: Mapping[bytes, Node]) -> None:
-        """Remember ``nodes`` (content-addressed: never stale)."""
-        self._nodes.update(nodes)
-        while len(self._nodes) > self._capacity:
+    def put(self, node_id: int, stored: Stored) -> None:
+        """Remember ``stored`` (rows are never rewritten: never stale)."""
+        self._nodes[node_id] = stored
+        if len(self._nodes) > self.capacity:
             self._nodes.popitem(last=False)
 
 
+@dataclass
+class TreeUpdate:
+    """A block's change of the state tree: the new root, the nodes it made (by hash), and
+    the ids of the stored nodes they point to."""
+
+    root: bytes
+    nodes: dict[bytes, Node] = field(default_factory=dict)
+    ids: dict[bytes, int] = field(default_factory=dict)
+
+
 class NodeSource:
-    """Reads state nodes on one connection, through ``cache``."""
+    """Reads state nodes on one connection, through ``cache``; remembers the hash and id of
+    every node it read (and of their halves), so that an update can point to them."""
 
     def __init__(self, conn: Connection, cache: NodeCache) -> None:
         self._conn, self._cache = conn, cache
+        self.nodes: dict[bytes, Node] = {}
+        self.ids: dict[bytes, int] = {EMPTY: 0}
 
     def read(self, h: bytes) -> Node:
-        """The node of hash ``h``; ``CorruptionError`` if it is missing or altered."""
-        node = self._cache.get(h)
-        if node is not None:
-            return node
-        found = self.read_many([h])
-        if h not in found:
-            raise CorruptionError(f"state node {h.hex()[:16]}… is missing from the store")
-        return found[h]
+        """The node of hash ``h``, which must be the root or a half of a node read before
+        (its id is known from there): prefetched, cached, or read now."""
+        found = self.nodes.get(h)
+        if found is not None:
+            return found
+        node_id = self.ids.get(h)
+        if node_id is None:
+            raise CorruptionError(f"state node {h.hex()[:16]}… is not on the paths read")
+        _, node, left_id, right_id = self.read_ids({node_id: h})[node_id]
+        self.nodes[h] = node
+        if isinstance(node, Internal):
+            self.ids[node.left], self.ids[node.right] = left_id, right_id
+        return node
 
-    def read_many(self, hashes: Sequence[bytes]) -> dict[bytes, Node]:
-        """The stored nodes among ``hashes`` (cached or read, one query per 500)."""
-        out: dict[bytes, Node] = {}
-        wanted: list[bytes] = []
-        cached = self._cache.get
-        for h in hashes:
-            node = cached(h)
-            if node is None:
-                wanted.append(h)
+    def worth_prefetching(self) -> bool:
+        """Whether the stored tree may not fit the cache (then batched reads by level beat
+        one read per node missed)."""
+        last = self._conn.exec_driver_sql(f"SELECT max(id) FROM {_TABLE}").scalar()
+        return int(last or 0) > self._cache.capacity // 2
+
+    def read_ids(self, wanted: dict[int, bytes | None]) -> dict[int, Stored]:
+        """The nodes of ids ``wanted`` (each with the hash it must have, if known): cached
+        or read, one query per 500."""
+        out: dict[int, Stored] = {}
+        missing: list[int] = []
+        for node_id, expected in wanted.items():
+            cached = self._cache.get(node_id)
+            if cached is None:
+                missing.append(node_id)
+            elif expected is not None and cached[0] != expected:
+                raise CorruptionError(f"state node {node_id} is not the node its parent names")
             else:
-                out[h] = node
-        read: dict[bytes, Node] = {}
-        mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
-        for start in range(0, len(wanted), _BATCH):
-            page = wanted[start : start + _BATCH]
-            # Straight to the driver: SQLAlchemy's processing of each parameter of a
-            # 500-hash IN list costs more than SQLite's lookups.
-            marks = ", ".join([mark] * len(page))
-            rows = self._conn.exec_driver_sql(
-                f"SELECT hash, body FROM {_TABLE} WHERE hash IN ({marks})", tuple(page)
-            )
-            for raw, body in rows:
-                h = bytes(raw)
-                read[h] = decode_node(h, body)
-        self._cache.put_all(read)
-        out.update(read)
+                out[node_id] = cached
+        if missing:
+            # Straight to the driver's cursor: SQLAlchemy's per-row result processing
+            # costs more than SQLite's lookups by primary key.
+            mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
+            cursor = self._conn.connection.cursor()
+            try:
+                for start in range(0, len(missing), _BATCH):
+                    page = missing[start : start + _BATCH]
+                    marks = ", ".join([mark] * len(page))
+                    cursor.execute(f"SELECT id, body FROM {_TABLE} WHERE id IN ({marks})", page)
+                    for node_id, body in cursor.fetchall():
+                        stored = decode_node(node_id, wanted[node_id], body)
+                        self._cache.put(node_id, stored)
+                        out[node_id] = stored
+            finally:
+                cursor.close()
+        for node_id in wanted:
+            if node_id not in out:
+                raise CorruptionError(f"state node {node_id} is missing from the store")
         return out
 
-    def prefetch(self, root: bytes, key_hashes: Iterable[bytes]) -> None:
-        """Fetch every stored node on the paths from ``root`` to ``key_hashes``, one
-        level per query, so that an update or proof along them reads no more rows."""
-        level: dict[bytes, tuple[int, list[bytes]]] = {}
+    def prefetch(self, root: bytes, root_id: int, key_hashes: Iterable[bytes]) -> None:
+        """Read every node on the paths from ``root`` (stored as ``root_id``) to
+        ``key_hashes``, one level per query; ``read`` then serves them."""
         keys = sorted(set(key_hashes))
+        self.ids[root] = root_id
+        level: dict[int, tuple[bytes, int, list[bytes]]] = {}
         if root != EMPTY and keys:
-            level[root] = (0, keys)
+            level[root_id] = (root, 0, keys)
         while level:
-            found = self.read_many(list(level))
-            below: dict[bytes, tuple[int, list[bytes]]] = {}
-            for h, (depth, routed) in level.items():
-                node = found.get(h)
+            found = self.read_ids({i: h for i, (h, _, _) in level.items()})
+            below: dict[int, tuple[bytes, int, list[bytes]]] = {}
+            for node_id, (h, depth, routed) in level.items():
+                _, node, left_id, right_id = found[node_id]
+                self.nodes[h] = node
                 if not isinstance(node, Internal):
                     continue
+                self.ids[node.left], self.ids[node.right] = left_id, right_id
                 cut = _first_one(routed, depth)
-                for child, part in ((node.left, routed[:cut]), (node.right, routed[cut:])):
+                for child, child_id, part in (
+                    (node.left, left_id, routed[:cut]),
+                    (node.right, right_id, routed[cut:]),
+                ):
                     if child != EMPTY and part:
-                        below[child] = (depth + 1, part)
+                        below[child_id] = (child, depth + 1, part)
             level = below
 
 
@@ -169,28 +224,48 @@ def changed_leaves(writes: Sequence[StateWrite]) -> dict[bytes, bytes]:
 
 
 def updated_root(
-    source: NodeSource, root: bytes, writes: Sequence[StateWrite]
-) -> tuple[bytes, dict[bytes, Node]]:
-    """The root after ``writes`` and the new nodes it needs."""
+    source: NodeSource, root: bytes, root_id: int, writes: Sequence[StateWrite]
+) -> TreeUpdate:
+    """The tree after ``writes`` on top of ``root`` (stored as ``root_id``)."""
     leaves = changed_leaves(writes)
     if not leaves:
-        return root, {}
-    source.prefetch(root, leaves)
-    return update(source.read, root, dict(leaves))
+        return TreeUpdate(root, {}, {root: root_id})
+    source.ids[root] = root_id
+    if source.worth_prefetching():
+        source.prefetch(root, root_id, leaves)
+    new_root, nodes = update(source.read, root, leaves)
+    return TreeUpdate(new_root, nodes, source.ids)
 
 
-def store_nodes(conn: Connection, nodes: Mapping[bytes, Node]) -> None:
-    """Insert those of ``nodes`` not stored yet (inside the caller's transaction)."""
-    if not nodes:
-        return
+def store_update(conn: Connection, change: TreeUpdate, cache: NodeCache | None = None) -> int:
+    """Append the new nodes of ``change`` after the last stored id (inside the caller's
+    transaction); the id of its root (0: the empty tree)."""
+    known = change.ids
+    fresh = [h for h in change.nodes if h not in known]
+    if not fresh:
+        return 0 if change.root == EMPTY else known[change.root]
+    last = conn.exec_driver_sql(f"SELECT max(id) FROM {_TABLE}").scalar()
+    start = int(last or 0) + 1
+    ids = {h: start + i for i, h in enumerate(fresh)}
+    ids[EMPTY] = 0
+
+    def id_of(h: bytes) -> int:
+        found = ids.get(h)
+        return known[h] if found is None else found
+
+    rows = []
+    put = cache.put if cache is not None else None
+    for h in fresh:
+        node = change.nodes[h]
+        left_id, right_id = (
+            (0, 0) if isinstance(node, Leaf) else (id_of(node.left), id_of(node.right))
+        )
+        rows.append((ids[h], encode_node(node, left_id, right_id)))
+        if put is not None:
+            put(ids[h], (h, node, left_id, right_id))
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    # One statement: a node already stored is the same node (content-addressed), so the
-    # insert skips it rather than reading every hash first (SQLite >= 3.24, PostgreSQL).
-    # In hash order, the inserts walk the primary-key index forward.
-    conn.exec_driver_sql(
-        f"INSERT INTO {_TABLE} (hash, body) VALUES ({mark}, {mark}) ON CONFLICT (hash) DO NOTHING",
-        [(h, encode_node(nodes[h])) for h in sorted(nodes)],
-    )
+    conn.exec_driver_sql(f"INSERT INTO {_TABLE} (id, body) VALUES ({mark}, {mark})", rows)
+    return id_of(change.root)
 
 
 def _first_one(keys: Sequence[bytes], depth: int) -> int:

@@ -20,7 +20,6 @@ Promises:
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
 from ledger.receipt import build_receipt
 from ledger.results import TxResult, results_root
-from ledger.state_tree import Node, state_key
+from ledger.state_tree import state_key
 from ledger.state_write import StateWrite as StateWrite  # re-exported: the store keeps them
 from ledger.store import schema as t
 from ledger.store.bulk import insert_rows
@@ -52,8 +51,8 @@ from ledger.store.snapshot import Snapshot
 from ledger.store.state_nodes import (
     NodeCache,
     NodeSource,
-    changed_leaves,
-    store_nodes,
+    TreeUpdate,
+    store_update,
     updated_root,
 )
 from ledger.store.state_reads import ProvenEntry, block_results, proven_entry
@@ -86,9 +85,10 @@ class Store:
         self.chain_id = genesis.chain_id
         self.validators = genesis.validator_set()
         self._nodes = NodeCache()
-        self._updates: OrderedDict[
-            tuple[bytes, tuple[tuple[bytes, bytes], ...]], tuple[bytes, dict[bytes, Node]]
-        ] = OrderedDict()
+        # The last few computations, found by identity: the effects of a block are
+        # computed once, then judged and stored.
+        self._updates: list[tuple[bytes, Sequence[StateWrite], TreeUpdate]] = []
+        self._results_roots: list[tuple[Sequence[TxResult], str]] = []
 
     # ---- opening -------------------------------------------------------------
 
@@ -202,7 +202,7 @@ class Store:
         with self.engine.connect() as conn:
             head = _tip(conn, self.chain_id)
             frontier = StoredLog(conn).frontier(head.log_size)
-            state_root, _ = self._state_after(conn, head, writes)
+            state = self._state_after(conn, head, writes)
         frontier.append(leaf_hash(tx.tx_id_bytes) for tx in transactions)
         return BlockHeader(
             chain_id=self.chain_id,
@@ -214,25 +214,32 @@ class Store:
             tx_root=tx_root(list(transactions)),
             log_size=frontier.size,
             log_root=frontier.root().hex(),
-            state_root=state_root.hex(),
-            results_root=results_root(results),
+            state_root=state.root.hex(),
+            results_root=self._results_root(results),
         )
 
-    def _state_after(
-        self, conn: Connection, tip: Tip, writes: Sequence[StateWrite]
-    ) -> tuple[bytes, dict[bytes, Node]]:
-        """The state root after ``writes`` on top of ``tip``'s, and the new tree nodes
-        (the last few computations are remembered: a block is proposed or judged, then
-        stored, with the same writes)."""
+    def _state_after(self, conn: Connection, tip: Tip, writes: Sequence[StateWrite]) -> TreeUpdate:
+        """The state tree after ``writes`` on top of ``tip``'s: its root and new nodes
+        (remembered for the last few ``writes`` objects: a block is proposed or judged,
+        then stored, with the same writes)."""
         parent = bytes.fromhex(tip.state_root)
-        key = (parent, tuple(sorted(changed_leaves(writes).items())))
-        found = self._updates.get(key)
-        if found is None:
-            found = updated_root(NodeSource(conn, self._nodes), parent, writes)
-            self._updates[key] = found
-            while len(self._updates) > 8:
-                self._updates.popitem(last=False)
+        for known_parent, known_writes, found in self._updates:
+            if known_parent == parent and known_writes is writes:
+                return found
+        source = NodeSource(conn, self._nodes)
+        found = updated_root(source, parent, _root_id(conn, tip.height), writes)
+        self._updates = [(parent, writes, found), *self._updates[:7]]
         return found
+
+    def _results_root(self, results: Sequence[TxResult]) -> str:
+        """``results_root(results)``, remembered for the last few result lists (a block's
+        results are checked when it is judged, then again when it is stored)."""
+        for known, root in self._results_roots:
+            if known is results:
+                return root
+        root = results_root(results)
+        self._results_roots = [(results, root), *self._results_roots[:7]]
+        return root
 
     def append_block(
         self,
@@ -268,10 +275,10 @@ class Store:
         results: Sequence[TxResult],
     ) -> None:
         header = block.header
-        faults, nodes, state_nodes = self._successor(conn, block, writes, results)
+        faults, nodes, state = self._successor(conn, block, writes, results)
         _refuse(f"block {header.height}", faults)
         write_nodes(conn, nodes)
-        store_nodes(conn, state_nodes)
+        root_id = store_update(conn, state, self._nodes)
         size = header.first_index
         conn.execute(
             t.blocks.insert(),
@@ -283,6 +290,7 @@ class Store:
                 "tx_count": header.tx_count,
                 "log_size": header.log_size,
                 "state_root": bytes.fromhex(header.state_root),
+                "state_root_id": root_id,
             },
         )
         conn.execute(
@@ -311,9 +319,8 @@ class Store:
             conn,
             t.results,
             ("log_index", "body"),
-            [(size + i, _text(r.to_dict())) for i, r in enumerate(results)],
+            [(size + i, r.encoded.decode("utf-8")) for i, r in enumerate(results)],
         )
-        self._nodes.put_all(state_nodes)
 
     def successor_faults(
         self,
@@ -329,13 +336,23 @@ class Store:
         with self.engine.connect() as conn:
             return self._successor(conn, block, writes, results)[0]
 
+    def outcome_faults(
+        self, block: Block, *, writes: Sequence[StateWrite], results: Sequence[TxResult]
+    ) -> list[Fault]:
+        """The faults of ``block``'s ``state_root`` and ``results_root`` against what
+        executing it gave (``writes``, ``results``) on this store's head: the part of
+        ``successor_faults`` that needs execution. Writes nothing."""
+        with self.engine.connect() as conn:
+            state = self._state_after(conn, _tip(conn, self.chain_id), writes)
+        return outcome_faults(block, results, state.root.hex(), self._results_root(results))
+
     def _successor(
         self,
         conn: Connection,
         block: Block,
         writes: Sequence[StateWrite],
         results: Sequence[TxResult] | None,
-    ) -> tuple[list[Fault], list[tuple[NodeId, bytes]], dict[bytes, Node]]:
+    ) -> tuple[list[Fault], list[tuple[NodeId, bytes]], TreeUpdate]:
         """The faults of ``block`` as the head's successor, the Merkle nodes its
         transactions complete and the state nodes its writes make (to store if there
         are no faults)."""
@@ -344,10 +361,10 @@ class Store:
         nodes = frontier.append(leaf_hash(tx.tx_id_bytes) for tx in block.transactions)
         faults = successor_faults(tip, block, self.validators, frontier.root().hex())
         if results is None:
-            return faults, nodes, {}
-        state_root, state_nodes = self._state_after(conn, tip, writes)
-        faults += outcome_faults(block, results, state_root.hex())
-        return faults, nodes, state_nodes
+            return faults, nodes, TreeUpdate(bytes.fromhex(tip.state_root))
+        state = self._state_after(conn, tip, writes)
+        faults += outcome_faults(block, results, state.root.hex(), self._results_root(results))
+        return faults, nodes, state
 
     def _write_state(
         self, conn: Connection, header: BlockHeader, writes: Sequence[StateWrite]
@@ -675,7 +692,7 @@ class Store:
             header = self._header_on(conn, at)
             source = NodeSource(conn, self._nodes)
             root = bytes.fromhex(header.state_root)
-            source.prefetch(root, [state_key(c, k) for c, k in keys])
+            source.prefetch(root, _root_id(conn, at), [state_key(c, k) for c, k in keys])
             entries = [proven_entry(conn, source, root, at, c, k) for c, k in keys]
             certificate = _decoded(
                 f"certificate of block {at}",
@@ -765,6 +782,18 @@ def _tip(conn: Connection, chain_id: str) -> Tip:
 
 
 _AUDIT = "the store is damaged: run `provledger audit` on it"
+
+
+def _root_id(conn: Connection, height: int) -> int:
+    """The id of the state tree root of block ``height`` (0: before the first block)."""
+    if height == 0:
+        return 0
+    found = conn.execute(
+        select(t.blocks.c.state_root_id).where(t.blocks.c.height == height)
+    ).scalar()
+    if found is None:
+        raise NotFoundError(f"no block at {height}")
+    return int(found)
 
 
 def _scalar(conn: Connection, column: Any, key_column: Any, key: Any) -> Any:

@@ -1,7 +1,7 @@
 """Benchmark of the state tree (``ledger.state_tree`` stored by ``ledger.store.state_nodes``).
 
 At ``keys`` keys in a real SQLite file, measures: key writes per second applied in
-blocks of 1,000 (``updated_root`` through a ``NodeSource``, then ``store_nodes``, one
+blocks of 1,000 (``updated_root`` through a ``NodeSource``, then ``store_update``, one
 write transaction per block, as a node commits a block); state proofs served (prefetch
 then ``prove`` through a fresh ``NodeSource``, with a cold and with a warm node cache)
 and verified, for keys present and absent; and proof size. Every proof measured is
@@ -15,7 +15,7 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,9 @@ from ledger.state_tree import (
     verify_non_membership,
 )
 from ledger.state_write import StateWrite
-from ledger.store.bulk import insert_rows
 from ledger.store.engine import open_engine
 from ledger.store.schema import metadata, state_nodes
-from ledger.store.state_nodes import NodeCache, NodeSource, encode_node, store_nodes, updated_root
+from ledger.store.state_nodes import NodeCache, NodeSource, TreeUpdate, store_update, updated_root
 from nodes.bench.core import Figure, Tick, p, timings_ms
 
 CONTRACT = "bench"
@@ -61,7 +60,7 @@ def _run(engine: Engine, keys: int, sha_rate: float, tick: Tick | None) -> list[
     load = os.getloadavg()[0]
     rng = random.Random(11)
     start = time.perf_counter()
-    root, stored, sample_nodes = _load(engine, keys, rng, tick)
+    root, root_id, stored, sample_nodes = _load(engine, keys, rng, tick)
     load_rate = keys / (time.perf_counter() - start)
     load_hashes = 2 + stored / keys  # the key's path, its value, then the tree's nodes
     read_ms = _primary_key_read_ms(engine, sample_nodes)
@@ -84,14 +83,14 @@ def _run(engine: Engine, keys: int, sha_rate: float, tick: Tick | None) -> list[
             writes.append(_write(i, values[i], b * BLOCK + n))
         began = time.perf_counter()
         with engine.connect() as conn, conn.execution_options(write=True).begin():
-            root, new = updated_root(NodeSource(conn, cache), root, writes)
+            change = updated_root(NodeSource(conn, cache), root, root_id, writes)
             computed = time.perf_counter()
-            store_nodes(conn, new)
-        cache.put_all(new)  # as the store does once the block is written
+            root_id = store_update(conn, change, cache)
+        root = change.root
         if b >= warmup:
             spent[0] += computed - began
             spent[1] += time.perf_counter() - computed
-            created += len(new)
+            created += len(change.nodes)
     write_rate = blocks * BLOCK / sum(spent)
     per_write = created / (blocks * BLOCK)
 
@@ -108,7 +107,7 @@ def _run(engine: Engine, keys: int, sha_rate: float, tick: Tick | None) -> list[
             key = probes[n][0]
             with engine.connect() as conn, conn.begin():
                 source = NodeSource(conn, cache_of())
-                source.prefetch(root, [key])
+                source.prefetch(root, root_id, [key])
                 proofs[n] = prove(source.read, root, key)
 
         return one
@@ -163,7 +162,7 @@ def _run(engine: Engine, keys: int, sha_rate: float, tick: Tick | None) -> list[
             "  of which nodes inserted + committed",
             spent[1] / blocks * 1000,
             "ms/block",
-            limit_note=f"{per_write * BLOCK:,.0f} random-key rows, fsync'd",
+            limit_note=f"{per_write * BLOCK:,.0f} rows appended, fsync'd",
         ),
         Figure(
             "state proof served, cold cache, p99",
@@ -218,9 +217,9 @@ def _write(i: int, value: int, log_index: int) -> StateWrite:
 
 def _load(
     engine: Engine, keys: int, rng: random.Random, tick: Tick | None
-) -> tuple[bytes, int, list[bytes]]:
-    """Build the tree of keys ``k0..`` (value i) in one pass and bulk-insert its nodes;
-    its root, the number of nodes and a sample of their hashes."""
+) -> tuple[bytes, int, int, list[int]]:
+    """Build the tree of keys ``k0..`` (value i) in one pass and append its nodes; its
+    root, the root's id, the number of nodes and a sample of their ids."""
     leaves: dict[bytes, bytes] = {}
     for i in range(keys):
         leaves[state_key(CONTRACT, f"k{i}")] = value_hash(i)
@@ -228,35 +227,25 @@ def _load(
             tick(i // 2, keys)
     root, nodes = build(leaves)
     del leaves
-    rows = [(h, encode_node(n)) for h, n in nodes.items()]
-    sample = rng.sample(list(nodes), min(2_000, len(nodes)))
-    del nodes
+    count = len(nodes)
     with engine.connect() as conn, conn.execution_options(write=True).begin():
-        for done, chunk in _chunks(rows):
-            insert_rows(conn, state_nodes, ("hash", "body"), chunk)
-            if tick:
-                tick(keys // 2 + keys * done // (2 * len(rows)), keys)
+        root_id = store_update(conn, TreeUpdate(root, nodes))
+    del nodes
     if tick:
         tick(keys, keys)
-    return root, len(rows), sample
+    return root, root_id, count, rng.sample(range(1, count + 1), min(2_000, count))
 
 
-def _chunks(rows: list[tuple[bytes, bytes]]) -> Iterator[tuple[int, list[tuple[bytes, bytes]]]]:
-    for start in range(0, len(rows), _INSERT):
-        chunk = rows[start : start + _INSERT]
-        yield start + len(chunk), chunk
-
-
-def _primary_key_read_ms(engine: Engine, hashes: list[bytes]) -> float:
-    """Mean milliseconds of one ``SELECT body ... WHERE hash = ?`` through the driver."""
+def _primary_key_read_ms(engine: Engine, ids: list[int]) -> float:
+    """Mean milliseconds of one ``SELECT body ... WHERE id = ?`` through the driver."""
     with engine.connect() as conn, conn.begin():
         cursor = _driver(conn).cursor()
         start = time.perf_counter()
-        for h in hashes:
-            cursor.execute("SELECT body FROM state_nodes WHERE hash = ?", (h,)).fetchone()
+        for i in ids:
+            cursor.execute("SELECT body FROM state_nodes WHERE id = ?", (i,)).fetchone()
         took = time.perf_counter() - start
         cursor.close()
-    return took / len(hashes) * 1000
+    return took / len(ids) * 1000
 
 
 def _driver(conn: Connection) -> Any:

@@ -84,9 +84,6 @@ def build_block(
     return Block(header, tuple(txs)), effects
 
 
-_ROOTS = ("state_root", "results_root", "results")
-
-
 def judge_block(
     store: Store, registry: Registry, mempool: Mempool, block: Block, limit: int
 ) -> Verdict:
@@ -106,8 +103,7 @@ def judge_block(
     if reason is not None:
         return Verdict(reason)
     effects = execute_block(store, registry, block)
-    faults = store.successor_faults(block, writes=effects.writes, results=effects.results)
+    faults = store.outcome_faults(block, writes=effects.writes, results=effects.results)
     if faults:
-        roots = tuple(f for f in faults if f.check in _ROOTS)
-        return Verdict(str(faults[0]), divergence=roots if len(roots) == len(faults) else ())
+        return Verdict(str(faults[0]), divergence=tuple(faults))
     return Verdict(None, effects)
