@@ -76,7 +76,7 @@ def run_core_demo(out: Path, console: Console) -> bool:
                 "media_type": "text/plain; charset=utf-8",
             }
             tx = Transaction.new(member, genesis.chain_id, "evidence", "anchor", args).sign(member)
-            sealed = seal_executed(store, registry, [tx], validator_keys[:2])
+            sealed, _ = seal_executed(store, registry, [tx], validator_keys[:2])
             write_json(receipts / f"{Path(doc.name).stem}.json", store.receipt(tx.tx_id))
             table.add_row(
                 str(sealed.block.header.height),

@@ -13,16 +13,14 @@ import pytest
 
 from contracts.registry import default_registry
 from ledger.audit import audit_store
-from ledger.canonical import now_time
 from ledger.errors import DamagedDatabaseError
 from ledger.keys import read_key_file
-from ledger.sealing import seal
 from ledger.store import Store
 from nodes.bootstrap import key_paths, load_genesis
 from nodes.config import NodeConfig
 from nodes.consortium.init import init_consortium
 from nodes.consortium.layout import Layout
-from nodes.runtime.apply import execute
+from nodes.runtime.apply import seal_executed
 from tests.test_cli import run
 
 
@@ -30,20 +28,9 @@ def _fill(path: Path, genesis, keys, blocks: int = 12, per_block: int = 20) -> N
     """``blocks`` blocks of anchors, executed by the contracts (the audit re-executes)."""
     registry = default_registry(genesis)
     with Store.create(str(path), genesis) as store:
-        for height in range(1, blocks + 1):
+        for _ in range(blocks):
             txs = [_tx(genesis, keys, i) for i in range(per_block)]
-            time = now_time()
-            effects = execute(
-                store, registry, txs, height=height, time=time, first_index=store.log_size()
-            )
-            seal(
-                store,
-                txs,
-                keys["validators"],
-                time=time,
-                writes=effects.writes,
-                results=effects.results,
-            )
+            seal_executed(store, registry, txs, keys["validators"])
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
     con.close()

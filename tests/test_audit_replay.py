@@ -15,7 +15,6 @@ from sqlalchemy import text
 
 from contracts.registry import default_registry
 from ledger.audit import AuditReport, audit_store
-from ledger.canonical import now_time
 from ledger.keys import SigningKey
 from ledger.model import SignedTransaction, Transaction
 from ledger.results import TxResult
@@ -25,7 +24,7 @@ from ledger.store import Store
 from ledger.store.store import StateWrite
 from nodes.audit_replay import AuditReplay
 from nodes.consortium.audit import audit_database
-from nodes.runtime.apply import execute
+from nodes.runtime.apply import execute, seal_executed
 from tests.conftest import Consortium
 from tests.test_cli import run
 
@@ -42,24 +41,7 @@ def call(key: SigningKey, c: Consortium, contract: str, action: str, **args: Any
 
 def block(store: Store, c: Consortium, txs: list[SignedTransaction]):
     """Execute ``txs`` as the next block with the real contracts, and seal it."""
-    time = now_time()
-    head = store.head()
-    effects = execute(
-        store,
-        default_registry(c.genesis),
-        txs,
-        height=(head.height if head else 0) + 1,
-        time=time,
-        first_index=store.log_size(),
-    )
-    seal(
-        store,
-        txs,
-        c.validator_keys[:2],
-        time=time,
-        writes=effects.writes,
-        results=effects.results,
-    )
+    _, effects = seal_executed(store, default_registry(c.genesis), txs, c.validator_keys[:2])
     return effects
 
 

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts.registry import default_registry
-from ledger.canonical import canonical, now_time
+from ledger.canonical import canonical
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.chunk_diff import differences
 from ledger.chunks import BLOCK_SIZE, chunks_of, decode_text
@@ -39,7 +39,7 @@ from ledger.tlog_proof import TlogProof
 from ledger.trust import Trust
 from ledger.weak_keys import weakness
 from nodes.explorer import STATIC_DIR
-from nodes.runtime.apply import execute
+from nodes.runtime.apply import seal_executed
 from seeds.corpus import documents
 from tests.conftest import Consortium, make_consortium
 from tests.test_note import ENOCH_SIG, ENOCH_VKEY, PETER_SIG, PETER_VKEY, TEXT
@@ -122,23 +122,7 @@ class Ledger:
             ],
         ]
         for txs in blocks:
-            time = now_time()
-            effects = execute(
-                store,
-                registry,
-                txs,
-                height=store.height() + 1,
-                time=time,
-                first_index=store.log_size(),
-            )
-            seal(
-                store,
-                txs,
-                c.validator_keys,
-                time=time,
-                writes=effects.writes,
-                results=effects.results,
-            )
+            seal_executed(store, registry, txs, c.validator_keys)
         return [t for txs in blocks for t in txs]
 
 

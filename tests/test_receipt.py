@@ -13,7 +13,6 @@ import textwrap
 import pytest
 
 from contracts.registry import default_registry
-from ledger.canonical import now_time
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.errors import ReceiptError
 from ledger.keys import SigningKey
@@ -24,7 +23,7 @@ from ledger.store import Store
 from ledger.tlog_proof import TlogProof
 from ledger.trust import Trust
 from nodes.cli.verdict import FIRST_ANCHOR, REDEPOSIT, anchor_kind, outcome
-from nodes.runtime.apply import execute
+from nodes.runtime.apply import seal_executed
 from tests.conftest import make_consortium
 
 
@@ -252,23 +251,7 @@ class Executed:
         return Transaction.new(key, self.consortium.chain_id, contract, action, args).sign(key)
 
     def run(self, txs: list[SignedTransaction]) -> None:
-        time = now_time()
-        effects = execute(
-            self.store,
-            self.registry,
-            txs,
-            height=self.store.height() + 1,
-            time=time,
-            first_index=self.store.log_size(),
-        )
-        seal(
-            self.store,
-            txs,
-            self.consortium.validator_keys,
-            time=time,
-            writes=effects.writes,
-            results=effects.results,
-        )
+        seal_executed(self.store, self.registry, txs, self.consortium.validator_keys)
 
     def receipt(self, tx: SignedTransaction) -> dict:
         return self.store.receipt(tx.tx_id)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ledger.canonical import canonical
@@ -39,7 +39,7 @@ from ledger.model.genesis import Genesis
 from ledger.model.transaction import SignedTransaction
 from ledger.model.vote import CommitCertificate
 from ledger.receipt import build_receipt
-from ledger.results import TxResult, results_root
+from ledger.results import TxResult
 from ledger.state_tree import state_key
 from ledger.state_write import StateWrite as StateWrite  # re-exported: the store keeps them
 from ledger.store import schema as t
@@ -47,15 +47,21 @@ from ledger.store.bulk import insert_rows
 from ledger.store.engine import open_engine
 from ledger.store.integrity import integrity_faults
 from ledger.store.log_table import StoredLog, write_nodes
+from ledger.store.outcomes import Outcomes, root_id
 from ledger.store.snapshot import Snapshot
 from ledger.store.state_nodes import (
-    NodeCache,
     NodeSource,
     TreeUpdate,
     store_update,
-    updated_root,
 )
 from ledger.store.state_reads import ProvenEntry, block_results, proven_entry
+from ledger.store.state_table import (
+    read_history,
+    read_many,
+    read_prefix,
+    read_value,
+    write_state,
+)
 from ledger.successor import Tip, outcome_faults, successor_faults
 from ledger.tree_ranges import NodeId
 
@@ -73,7 +79,6 @@ def _text(obj: Any) -> str:
 
 
 _T = TypeVar("_T")
-_LAST_CHAR = "\U0010ffff"  # sorts after every other character (the range bound of a prefix)
 
 
 class Store:
@@ -84,11 +89,7 @@ class Store:
         self.genesis = genesis
         self.chain_id = genesis.chain_id
         self.validators = genesis.validator_set()
-        self._nodes = NodeCache()
-        # The last few computations, found by identity: the effects of a block are
-        # computed once, then judged and stored.
-        self._updates: list[tuple[bytes, Sequence[StateWrite], TreeUpdate]] = []
-        self._results_roots: list[tuple[Sequence[TxResult], str]] = []
+        self._outcomes = Outcomes()
 
     # ---- opening -------------------------------------------------------------
 
@@ -202,7 +203,9 @@ class Store:
         with self.engine.connect() as conn:
             head = _tip(conn, self.chain_id)
             frontier = StoredLog(conn).frontier(head.log_size)
-            state = self._state_after(conn, head, writes)
+            state = self._outcomes.state_after(
+                conn, bytes.fromhex(head.state_root), head.height, writes
+            )
         frontier.append(leaf_hash(tx.tx_id_bytes) for tx in transactions)
         return BlockHeader(
             chain_id=self.chain_id,
@@ -215,31 +218,8 @@ class Store:
             log_size=frontier.size,
             log_root=frontier.root().hex(),
             state_root=state.root.hex(),
-            results_root=self._results_root(results),
+            results_root=self._outcomes.results_root(results),
         )
-
-    def _state_after(self, conn: Connection, tip: Tip, writes: Sequence[StateWrite]) -> TreeUpdate:
-        """The state tree after ``writes`` on top of ``tip``'s: its root and new nodes
-        (remembered for the last few ``writes`` objects: a block is proposed or judged,
-        then stored, with the same writes)."""
-        parent = bytes.fromhex(tip.state_root)
-        for known_parent, known_writes, found in self._updates:
-            if known_parent == parent and known_writes is writes:
-                return found
-        source = NodeSource(conn, self._nodes)
-        found = updated_root(source, parent, _root_id(conn, tip.height), writes)
-        self._updates = [(parent, writes, found), *self._updates[:7]]
-        return found
-
-    def _results_root(self, results: Sequence[TxResult]) -> str:
-        """``results_root(results)``, remembered for the last few result lists (a block's
-        results are checked when it is judged, then again when it is stored)."""
-        for known, root in self._results_roots:
-            if known is results:
-                return root
-        root = results_root(results)
-        self._results_roots = [(results, root), *self._results_roots[:7]]
-        return root
 
     def append_block(
         self,
@@ -278,7 +258,7 @@ class Store:
         faults, nodes, state = self._successor(conn, block, writes, results)
         _refuse(f"block {header.height}", faults)
         write_nodes(conn, nodes)
-        root_id = store_update(conn, state, self._nodes)
+        root_id = store_update(conn, state, self._outcomes.nodes)
         size = header.first_index
         conn.execute(
             t.blocks.insert(),
@@ -314,7 +294,7 @@ class Store:
                 for i, tx in enumerate(block.transactions)
             ],
         )
-        self._write_state(conn, header, writes)
+        write_state(conn, header, writes)
         insert_rows(
             conn,
             t.results,
@@ -343,8 +323,13 @@ class Store:
         executing it gave (``writes``, ``results``) on this store's head: the part of
         ``successor_faults`` that needs execution. Writes nothing."""
         with self.engine.connect() as conn:
-            state = self._state_after(conn, _tip(conn, self.chain_id), writes)
-        return outcome_faults(block, results, state.root.hex(), self._results_root(results))
+            tip = _tip(conn, self.chain_id)
+            state = self._outcomes.state_after(
+                conn, bytes.fromhex(tip.state_root), tip.height, writes
+            )
+        return outcome_faults(
+            block, results, state.root.hex(), self._outcomes.results_root(results)
+        )
 
     def _successor(
         self,
@@ -362,42 +347,11 @@ class Store:
         faults = successor_faults(tip, block, self.validators, frontier.root().hex())
         if results is None:
             return faults, nodes, TreeUpdate(bytes.fromhex(tip.state_root))
-        state = self._state_after(conn, tip, writes)
-        faults += outcome_faults(block, results, state.root.hex(), self._results_root(results))
+        state = self._outcomes.state_after(conn, bytes.fromhex(tip.state_root), tip.height, writes)
+        faults += outcome_faults(
+            block, results, state.root.hex(), self._outcomes.results_root(results)
+        )
         return faults, nodes, state
-
-    def _write_state(
-        self, conn: Connection, header: BlockHeader, writes: Sequence[StateWrite]
-    ) -> None:
-        """Record every write in ``history`` and keep the last one per key in ``state``
-        (a few batched statements, not three per write)."""
-        if not writes:
-            return
-        rows: list[tuple[str, str, str, int, int]] = []
-        last: dict[tuple[str, str], tuple[str, str, str, int, int]] = {}
-        for w in writes:
-            if not header.first_index <= w.log_index < header.log_size:
-                raise StoreError(
-                    f"state write at log index {w.log_index} is outside block {header.height}"
-                )
-            value = w.encoded if w.encoded is not None else _text(w.value)
-            row = (w.contract, w.key, value, header.height, w.log_index)
-            rows.append(row)
-            last[(w.contract, w.key)] = row
-        by_contract: dict[str, list[str]] = {}
-        for contract, key in last:
-            by_contract.setdefault(contract, []).append(key)
-        for contract, keys in by_contract.items():
-            for start in range(0, len(keys), 500):
-                conn.execute(
-                    t.state.delete().where(
-                        t.state.c.contract == contract,
-                        t.state.c.key.in_(keys[start : start + 500]),
-                    )
-                )
-        columns = ("contract", "key", "value", "height", "log_index")
-        insert_rows(conn, t.state, columns, list(last.values()))
-        insert_rows(conn, t.history, columns, rows)
 
     def put_checkpoint(self, height: int, note: str) -> None:
         """Replace the checkpoint of ``height`` with one that carries at least as many
@@ -625,25 +579,13 @@ class Store:
     def state(self, contract: str, key: str) -> Any | None:
         """The current value under ``(contract, key)``, or None."""
         with self.engine.connect() as conn:
-            value = conn.execute(
-                select(t.state.c.value).where(t.state.c.contract == contract, t.state.c.key == key)
-            ).scalar()
-        return None if value is None else json.loads(value)
+            return read_value(conn, contract, key)
 
     def state_many(self, contract: str, keys: Sequence[str]) -> dict[str, Any]:
         """The current values of those of ``keys`` under ``contract`` that have one
         (one query per 500 keys)."""
-        found: dict[str, Any] = {}
         with self.engine.connect() as conn:
-            for start in range(0, len(keys), 500):
-                rows = conn.execute(
-                    select(t.state.c.key, t.state.c.value).where(
-                        t.state.c.contract == contract,
-                        t.state.c.key.in_(list(keys[start : start + 500])),
-                    )
-                )
-                found.update((r.key, json.loads(r.value)) for r in rows)
-        return found
+            return read_many(conn, contract, keys)
 
     def state_prefix(
         self, contract: str, prefix: str, limit: int = 100, after: str | None = None
@@ -651,29 +593,13 @@ class Store:
         """At most ``limit`` ``(key, value)`` pairs of ``contract`` whose key starts with
         ``prefix`` and sorts after ``after`` (if given), in code-point order of the key
         on every backend (so a page ends where the next begins)."""
-        key = t.state.c.key
         with self.engine.connect() as conn:
-            ordered = key.collate("C") if conn.dialect.name == "postgresql" else key
-            query = select(key, t.state.c.value).where(
-                t.state.c.contract == contract,
-                ordered >= prefix,
-                ordered < prefix + _LAST_CHAR,
-                func.substr(key, 1, len(prefix)) == prefix,
-            )
-            if after is not None:
-                query = query.where(ordered > after)
-            rows = conn.execute(query.order_by(ordered).limit(max(0, limit)))
-            return [(r.key, json.loads(r.value)) for r in rows]
+            return read_prefix(conn, contract, prefix, limit, after)
 
     def history(self, contract: str, key: str) -> list[tuple[int, int, Any]]:
         """Every write to ``(contract, key)`` as ``(height, log_index, value)``, oldest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.history.c.height, t.history.c.log_index, t.history.c.value)
-                .where(t.history.c.contract == contract, t.history.c.key == key)
-                .order_by(t.history.c.log_index)
-            )
-            return [(r.height, r.log_index, json.loads(r.value)) for r in rows]
+            return read_history(conn, contract, key)
 
     # ---- proven state and results ---------------------------------------------
 
@@ -690,9 +616,9 @@ class Store:
             if at == 0:
                 raise NotFoundError("no block is certified yet: there is nothing to prove against")
             header = self._header_on(conn, at)
-            source = NodeSource(conn, self._nodes)
+            source = NodeSource(conn, self._outcomes.nodes)
             root = bytes.fromhex(header.state_root)
-            source.prefetch(root, _root_id(conn, at), [state_key(c, k) for c, k in keys])
+            source.prefetch(root, root_id(conn, at), [state_key(c, k) for c, k in keys])
             entries = [proven_entry(conn, source, root, at, c, k) for c, k in keys]
             certificate = _decoded(
                 f"certificate of block {at}",
@@ -782,18 +708,6 @@ def _tip(conn: Connection, chain_id: str) -> Tip:
 
 
 _AUDIT = "the store is damaged: run `provledger audit` on it"
-
-
-def _root_id(conn: Connection, height: int) -> int:
-    """The id of the state tree root of block ``height`` (0: before the first block)."""
-    if height == 0:
-        return 0
-    found = conn.execute(
-        select(t.blocks.c.state_root_id).where(t.blocks.c.height == height)
-    ).scalar()
-    if found is None:
-        raise NotFoundError(f"no block at {height}")
-    return int(found)
 
 
 def _scalar(conn: Connection, column: Any, key_column: Any, key: Any) -> Any:

@@ -31,8 +31,8 @@ def demo(
     """Run a local three-node consortium and tell its story: anchor the five seed
     documents with their facts, verify one offline, find the paragraph a tampered copy
     changed, prove a fact without its document, admit organisations by vote, run the
-    oil and food traceability flows (with a recall) and export them, kill a node and
-    keep going, audit every node, stop them all.
+    oil and food traceability flows (with a recall, proven offline) and export them, kill
+    a node and keep going, audit every node, stop them all.
 
     Writes into DIR: trust.json, receipts/*.json, proofs/, tampered/, exports/*.epcis.jsonld
     and exports/*.prov.json. Exit 0 when every check came out as expected.

@@ -76,8 +76,8 @@ ENTRIES = (
         "Run a local three-node consortium and tell its story: anchor the five seed "
         "documents with their facts, verify one offline, find the paragraph a tampered copy "
         "changed, prove a fact without its document, admit organisations by vote, run the "
-        "oil and food traceability flows (with a recall) and export them, kill a node and "
-        "keep going, audit every node, stop them all.",
+        "oil and food traceability flows (with a recall, proven offline) and export them, "
+        "kill a node and keep going, audit every node, stop them all.",
     ),
     Entry(
         "keys",

@@ -166,10 +166,11 @@ def seal_executed(
     validator_keys: Sequence[tuple[str, SigningKey]],
     *,
     time: str | None = None,
-) -> Sealed:
+) -> tuple[Sealed, BlockEffects]:
     """Execute ``transactions`` as the next block and seal it with ``validator_keys``
-    (``ledger.sealing.seal``): for tools, demos and benchmarks that hold the keys in one
-    place and must still produce the roots the contracts give."""
+    (``ledger.sealing.seal``): for tools, demos, benchmarks and tests that hold the keys
+    in one place and must still produce the roots the contracts give. What was stored,
+    and the effects."""
     at = time or now_time()
     effects = execute(
         store,
@@ -179,7 +180,7 @@ def seal_executed(
         time=at,
         first_index=store.log_size(),
     )
-    return seal(
+    sealed = seal(
         store,
         transactions,
         validator_keys,
@@ -187,3 +188,4 @@ def seal_executed(
         writes=effects.writes,
         results=effects.results,
     )
+    return sealed, effects
