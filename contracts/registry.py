@@ -67,6 +67,8 @@ class _Overlay:
         """Record a write; return the value as it reads back and its canonical JSON."""
         if not isinstance(key, str) or not key:
             raise TypeError(f"contract {contract!r} wrote under a key that is not a string")
+        if value is None:  # a state proof tells null from absent by the value: never store it
+            raise TypeError(f"contract {contract!r} wrote null under {key!r}")
         text = canonical(value)
         self._written[(contract, key)] = text
         return json.loads(text), text

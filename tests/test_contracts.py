@@ -419,6 +419,13 @@ def test_a_value_that_is_not_json_safe_is_a_bug() -> None:
         apply(c, DictView(), [tx], registry=Registry([_Buggy([("k", {"x": 0.5})])]))
 
 
+def test_a_null_value_is_a_bug() -> None:
+    """A state proof tells an absent key by a null value, so no key may hold null."""
+    c = make_consortium()
+    with pytest.raises(TypeError, match="wrote null under 'k'"):
+        apply(c, DictView(), [_buggy_tx(c)], registry=Registry([_Buggy([("k", None)])]))
+
+
 def test_stored_values_cannot_be_changed_through_the_contract_objects() -> None:
     c = make_consortium()
     value = {"n": [1]}

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -93,7 +94,9 @@ def decode_node(node_id: int, expected: bytes | None, body: object) -> Stored:
 
 
 class NodeCache:
-    """A bounded least-recently-used map of verified nodes by id, shared by a store's reads."""
+    """A bounded least-recently-used map of verified nodes by id, shared by a store's reads
+    (the consensus thread's and the API's: each step is one operation on the map, and a
+    node evicted between two of them is simply read again)."""
 
     def __init__(self, capacity: int = CACHE_NODES) -> None:
         self._nodes: OrderedDict[int, Stored] = OrderedDict()
@@ -103,14 +106,16 @@ class NodeCache:
         """The node of ``node_id`` if cached."""
         found = self._nodes.get(node_id)
         if found is not None:
-            self._nodes.move_to_end(node_id)
+            with suppress(KeyError):  # evicted meanwhile by another thread: still valid
+                self._nodes.move_to_end(node_id)
         return found
 
     def put(self, node_id: int, stored: Stored) -> None:
         """Remember ``stored`` (rows are never rewritten: never stale)."""
         self._nodes[node_id] = stored
         if len(self._nodes) > self.capacity:
-            self._nodes.popitem(last=False)
+            with suppress(KeyError):  # emptied meanwhile by other threads
+                self._nodes.popitem(last=False)
 
 
 @dataclass
