@@ -68,6 +68,11 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
+_LOW_KEYS: set[str] = set()
+"""Object keys already seen to lie below U+D800 (field names repeat in every object)."""
+_LOW_KEYS_KEPT = 4096
+
+
 def _plain(value: Any) -> bool:
     """True if ``value`` holds only dicts with string keys below U+D800, lists, strings,
     safe integers, booleans and None: then JCS is ``_dumps`` (if it encodes)."""
@@ -79,7 +84,14 @@ def _plain(value: Any) -> bool:
         return -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER
     if kind is dict:
         for key, item in value.items():
-            if type(key) is not str or (key and max(key) >= "\ud800") or not _plain(item):
+            if type(key) is not str:
+                return False
+            if key not in _LOW_KEYS:
+                if key and max(key) >= "\ud800":
+                    return False
+                if len(_LOW_KEYS) < _LOW_KEYS_KEPT:
+                    _LOW_KEYS.add(key)
+            if not _plain(item):
                 return False
         return True
     if kind is list:

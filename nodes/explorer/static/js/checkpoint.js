@@ -10,7 +10,7 @@
  * @module checkpoint
  */
 
-import { fromBase64 } from "./bytes.js";
+import { fromBase64, toHex } from "./bytes.js";
 import { NoteError } from "./errors.js";
 import { HASH_SIZE } from "./merkle.js";
 import { verifyNote } from "./note.js";
@@ -72,4 +72,35 @@ export async function verifyCheckpoint(note, validators, threshold, origin) {
     throw new NoteError(`checkpoint is for origin ${shown}…, not this chain`);
   }
   return { checkpoint, signers };
+}
+
+/**
+ * What in ``checkpoint`` does not match the block of ``header`` (whose hash is
+ * ``blockHashHex``): "another chain", "another block", "another log size or root", or
+ * null when it is that block's checkpoint (ledger/certified.py ``head_faults``).
+ * @param {{chain_id: string, height: number, log_size: number, log_root: string}} header
+ * @param {string} blockHashHex
+ * @param {{origin: string, height: number, blockHash: string, size: number, root: Uint8Array}} checkpoint
+ * @returns {string | null}
+ */
+export function headMismatch(header, blockHashHex, checkpoint) {
+  const h = header;
+  const c = checkpoint;
+  const pairs = [
+    ["another chain", h.chain_id, c.origin],
+    [
+      "another block",
+      `height ${h.height} block ${blockHashHex}`,
+      `height ${c.height} block ${c.blockHash}`,
+    ],
+    [
+      "another log size or root",
+      `size ${h.log_size} root ${h.log_root}`,
+      `size ${c.size} root ${toHex(c.root)}`,
+    ],
+  ];
+  for (const [what, want, got] of pairs) {
+    if (want !== got) return what;
+  }
+  return null;
 }

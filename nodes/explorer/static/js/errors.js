@@ -47,3 +47,22 @@ export class ReceiptError extends LedgerError {
     this.detail = detail;
   }
 }
+
+/**
+ * A state proof is malformed or does not verify (`ledger.errors.StateProofError`).
+ * Thrown by `state_proof.js` with `step` naming the failed check and a message
+ * `"<step…>: <detail>"`; thrown here without a step.
+ */
+export class StateProofError extends LedgerError {
+  /**
+   * @param {string} message
+   * @param {string} [step]
+   */
+  constructor(message, step) {
+    super(message);
+    this.step = step;
+  }
+}
+
+/** A state proof or history is not of the format (`StateProofFormatError`). */
+export class StateProofFormatError extends StateProofError {}
