@@ -67,20 +67,37 @@ def show_proven(doc: dict[str, Any], trust: Trust, out: Path | None) -> None:
     """Verify ``doc`` (a state proof or a history) against ``trust``, print what it
     proves, and write it to ``out`` if given; exit 1 if it does not verify."""
     try:
-        if doc.get("format") == HISTORY_FORMAT:
-            history = verify_history(doc, trust)
-            state, lines = history.state, [describe_history(history)]
-        else:
-            state = verify_state(doc, trust)
-            lines = [describe_entry(e) for e in state.entries]
+        state, lines = proven_lines(doc, trust)
     except StateProofError as exc:
         print_verdict(NOT_VERIFIED, "the node's proof", str(exc))
         raise typer.Exit(EXIT_FAILED) from exc
     if out is not None:
         write_json(out, doc)
-    where = f" (written to {out})" if out is not None else ""
-    console.print(f"[bold green]{VERIFIED}[/]{escape(where)}", highlight=False)
-    for line in [*lines, as_of(state)]:
+    print_proven(f"(written to {out})" if out is not None else "", state, lines)
+
+
+def proven_lines(
+    doc: dict[str, Any], trust: Trust, min_height: int | None = None
+) -> tuple[ProvenState, list[str]]:
+    """Verify ``doc`` (a history, or else a state proof) against ``trust``: the proven
+    state and one sentence per thing proven; ``StateProofError`` if it does not verify."""
+    if doc.get("format") == HISTORY_FORMAT:
+        history = verify_history(doc, trust, min_height=min_height)
+        return history.state, [describe_history(history)]
+    state = verify_state(doc, trust, min_height=min_height)
+    return state, [describe_entry(e) for e in state.entries]
+
+
+def print_proven(label: str, state: ProvenState, lines: list[str]) -> None:
+    """The VERIFIED verdict with ``label``, then what is proven and as of which block
+    (on one line when one thing is proven)."""
+    console.print(f"[bold green]{VERIFIED}[/] {escape(label)}".rstrip(), highlight=False)
+    when = as_of(state)
+    if len(lines) == 1:
+        sep = " " if lines[0].endswith(_ABSENT) else ", "
+        console.print(f"  {escape(lines[0] + sep + when)}", highlight=False, soft_wrap=True)
+        return
+    for line in [*lines, when]:
         console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
@@ -109,12 +126,7 @@ def verify_state_cmd(
         shown = repr(kind)[:60] if isinstance(kind, str) else "none"
         fail(f"{file}: not a {STATE_PROOF_FORMAT} or {HISTORY_FORMAT} file (format {shown})")
     try:
-        if kind == HISTORY_FORMAT:
-            history = verify_history(doc, anchor, min_height=min_height)
-            state, lines = history.state, [describe_history(history)]
-        else:
-            state = verify_state(doc, anchor, min_height=min_height)
-            lines = [describe_entry(e) for e in state.entries]
+        state, lines = proven_lines(doc, anchor, min_height)
     except StateProofFormatError as exc:
         fail(f"{file}: {exc}")
     except StateProofError as exc:
@@ -126,15 +138,7 @@ def verify_state_cmd(
     if as_json:
         emit_json({"verdict": VERIFIED, "verified": True, **summary(state), "proves": lines})
         return
-    console.print(f"[bold green]{VERIFIED}[/] {escape(str(file))}", highlight=False)
-    when = as_of(state)
-    if len(lines) == 1:
-        sep = " " if lines[0].endswith(_ABSENT) else ", "
-        console.print(f"  {escape(lines[0] + sep + when)}", highlight=False, soft_wrap=True)
-        return
-    for line in lines:
-        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
-    console.print(f"  {escape(when)}", highlight=False, soft_wrap=True)
+    print_proven(str(file), state, lines)
 
 
 def as_of(state: ProvenState) -> str:
