@@ -41,7 +41,7 @@ LEAF_TAG = b"\x02"
 NODE_TAG = b"\x03"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Leaf:
     """A stored leaf: the hashed key and the hash of its value."""
 
@@ -49,7 +49,7 @@ class Leaf:
     value_hash: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Internal:
     """A stored interior node: the hashes of its two halves."""
 

@@ -21,7 +21,7 @@ from ledger.state_write import StateWrite
 from ledger.store import schema as t
 from ledger.store.state_nodes import NodeCache, NodeSource, TreeUpdate, updated_root
 
-KEEP = 8
+KEEP = 4
 
 
 class Outcomes:
