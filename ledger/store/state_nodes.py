@@ -19,8 +19,8 @@ Promises:
 - ``NodeSource`` returns a node only if its stored bytes hash to the hash its parent (or
   the header) names; a missing or altered row raises ``CorruptionError``.
 - ``updated_root`` applies a block's writes with O(writes x depth) node reads, through a
-  bounded cache and, when the tree may not fit it, fetched one tree level per query; it
-  returns a ``TreeUpdate`` with the new root and only the nodes that are new.
+  bounded cache and, when the last update missed it often, fetched one tree level per
+  query; it returns a ``TreeUpdate`` with the new root and only the nodes that are new.
 - ``store_update`` appends those nodes, inside the caller's transaction, and returns the
   id of the new root.
 """
@@ -53,6 +53,10 @@ CACHE_NODES = 200_000
 """Verified nodes kept in memory (about 250 bytes each): the upper levels of the tree
 are read by every block and every proof."""
 _BATCH = 500
+PREFETCH_ABOVE = 0.15
+"""Prefetch the paths of a block's writes by level when more than this share of the
+last update's node lookups missed the cache (a tree larger than the cache, or a cold
+start); otherwise the few missing nodes are read one by one as the update meets them."""
 _TABLE = "state_nodes"
 
 
@@ -105,11 +109,16 @@ class NodeCache:
     def __init__(self, capacity: int = CACHE_NODES) -> None:
         self._nodes: OrderedDict[int, tuple[bytes, bool, bytes, bytes, int, int]] = OrderedDict()
         self.capacity = capacity
+        self.lookups = self.misses = 0
+        self.miss_ratio = 1.0
+        """Of the last tree update's lookups, the share that missed (1.0 before any)."""
 
     def get(self, node_id: int) -> Stored | None:
         """The node of ``node_id`` if cached."""
+        self.lookups += 1
         found = self._nodes.get(node_id)
         if found is None:
+            self.misses += 1
             return None
         with suppress(KeyError):  # evicted meanwhile by another thread: still valid
             self._nodes.move_to_end(node_id)
@@ -144,7 +153,7 @@ class NodeSource:
     every node it read (and of their halves), so that an update can point to them."""
 
     def __init__(self, conn: Connection, cache: NodeCache) -> None:
-        self._conn, self._cache = conn, cache
+        self._conn, self.cache = conn, cache
         self.nodes: dict[bytes, Node] = {}
         self.ids: dict[bytes, int] = {EMPTY: 0}
 
@@ -157,7 +166,7 @@ class NodeSource:
         node_id = self.ids.get(h)
         if node_id is None:
             raise CorruptionError(f"state node {h.hex()[:16]}… is not on the paths read")
-        stored = self._cache.get(node_id)
+        stored = self.cache.get(node_id)
         if stored is None or stored[0] != h:
             stored = self.read_ids({node_id: h})[node_id]
         _, node, left_id, right_id = stored
@@ -166,19 +175,13 @@ class NodeSource:
             self.ids[node.left], self.ids[node.right] = left_id, right_id
         return node
 
-    def worth_prefetching(self) -> bool:
-        """Whether the stored tree may not fit the cache (then batched reads by level beat
-        one read per node missed)."""
-        last = self._conn.exec_driver_sql(f"SELECT max(id) FROM {_TABLE}").scalar()
-        return int(last or 0) > self._cache.capacity // 2
-
     def read_ids(self, wanted: dict[int, bytes | None]) -> dict[int, Stored]:
         """The nodes of ids ``wanted`` (each with the hash it must have, if known): cached
         or read, one query per 500."""
         out: dict[int, Stored] = {}
         missing: list[int] = []
         for node_id, expected in wanted.items():
-            cached = self._cache.get(node_id)
+            cached = self.cache.get(node_id)
             if cached is None:
                 missing.append(node_id)
             elif expected is not None and cached[0] != expected:
@@ -197,7 +200,7 @@ class NodeSource:
                     cursor.execute(f"SELECT id, body FROM {_TABLE} WHERE id IN ({marks})", page)
                     for node_id, body in cursor.fetchall():
                         stored = decode_node(node_id, wanted[node_id], body)
-                        self._cache.put(node_id, stored)
+                        self.cache.put(node_id, stored)
                         out[node_id] = stored
             finally:
                 cursor.close()
@@ -250,9 +253,13 @@ def updated_root(
     if not leaves:
         return TreeUpdate(root, {}, {root: root_id})
     source.ids[root] = root_id
-    if source.worth_prefetching():
+    cache = source.cache
+    lookups, misses = cache.lookups, cache.misses
+    if cache.miss_ratio > PREFETCH_ABOVE:
         source.prefetch(root, root_id, leaves)
     new_root, nodes = update(source.read, root, leaves)
+    if cache.lookups > lookups:
+        cache.miss_ratio = (cache.misses - misses) / (cache.lookups - lookups)
     return TreeUpdate(new_root, nodes, source.ids)
 
 
