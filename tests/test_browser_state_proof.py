@@ -29,13 +29,13 @@ from ledger.history_proof import (
     product_key,
     product_subject,
     verify_history,
-    walk_events,
 )
 from ledger.model import SignedTransaction, Transaction
 from ledger.state_proof import ProvenState, _parse_proof, build_state_proof, verify_state
 from ledger.state_tree import state_key, value_hash, verify_membership, verify_non_membership
 from ledger.store import Store
 from ledger.trust import Trust
+from nodes.proven import product_history
 from nodes.runtime.apply import seal_executed
 from tests.conftest import Consortium, make_consortium
 
@@ -87,16 +87,7 @@ class Chain:
         ]
 
     def product(self, product_id: str = LOT) -> dict[str, Any]:
-        header, cert, note, entries = self.store.prove_state(
-            [("traceability", product_key(product_id))]
-        )
-        record = entries[0].value
-
-        def read(event_id: str) -> Any:
-            return self.store.state("traceability", f"event/{event_id}")
-
-        events = walk_events(product_id, record, read) if record else []
-        return build_history(header, cert, note, entries, product_subject(product_id), events)
+        return product_history(self.store, product_id)  # what a node serves
 
     def document(self, sha: str = DOC, redeposits: list[str] | None = None) -> dict[str, Any]:
         record = self.store.state("evidence", f"doc/{sha}")

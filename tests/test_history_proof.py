@@ -26,6 +26,7 @@ from ledger.sealing import seal
 from ledger.store import Store
 from ledger.store.store import StateWrite
 from ledger.trust import Trust
+from nodes.proven import product_history
 from tests.conftest import Consortium, make_consortium
 from tests.test_state_proof import PRODUCT, doc_record, product_record
 
@@ -56,16 +57,7 @@ class History:
     redeposit_txs: list[str]
 
     def product(self, product_id: str = PRODUCT) -> dict[str, Any]:
-        header, cert, note, entries = self.store.prove_state(
-            [("traceability", product_key(product_id))]
-        )
-        record = entries[0].value
-
-        def read(event_id: str) -> Any:
-            return self.store.state("traceability", f"event/{event_id}")
-
-        events = walk_events(product_id, record, read) if record else []
-        return build_history(header, cert, note, entries, product_subject(product_id), events)
+        return product_history(self.store, product_id)  # what a node serves
 
     def document(self, sha: str, redeposits: list[str] | None = None) -> dict[str, Any]:
         record = self.store.state("evidence", f"doc/{sha}")
