@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 
 from nodes.cli.lazy import load, plain_type
 from nodes.cli.main import ENTRIES, app
+from tests.cluster import free_base_port
 
 HEAVY = (
     "sqlalchemy",
@@ -78,12 +78,6 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def free_base_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_help_imports_no_command_module(tmp_path: Path) -> None:
     code, modules = probe(tmp_path, "--help")
     assert code == 0
@@ -94,7 +88,7 @@ def test_help_imports_no_command_module(tmp_path: Path) -> None:
 
 def test_consortium_status_imports_no_server_and_only_its_module(tmp_path: Path) -> None:
     folder = tmp_path / "c"
-    made = run("consortium", "init", str(folder), "--base-port", str(free_base_port()))
+    made = run("consortium", "init", str(folder), "--base-port", str(free_base_port(3)))
     assert made.returncode == 0, made.stderr
     code, modules = probe(tmp_path, "consortium", "status", str(folder))
     assert code == 1  # the nodes are down, and status says so
@@ -197,7 +191,7 @@ def test_version_names_the_formats() -> None:
 
 def test_no_node_answering_names_the_folder_and_what_to_run(tmp_path: Path) -> None:
     folder = tmp_path / "c"
-    made = run("consortium", "init", str(folder), "--base-port", str(free_base_port()))
+    made = run("consortium", "init", str(folder), "--base-port", str(free_base_port(3)))
     assert made.returncode == 0, made.stderr
     assert f"wrote keys/, genesis.json, trust.json and one config per node in {folder}" in (
         made.stdout
@@ -272,7 +266,7 @@ def test_bench_cli_measures_real_processes(tmp_path: Path) -> None:
         "--runs",
         "1",
         "--base-port",
-        str(free_base_port()),
+        str(free_base_port(3)),
         "--keep",
         str(keep),
         "--json",
