@@ -155,8 +155,11 @@ class Registry:
             written: list[Written] = []
             for key, value in made:
                 stored, text = overlay.put(contract, key, value)
-                writes.append(StateWrite(contract, key, stored, ctx.log_index, text.decode()))
-                written.append(Written(contract, key, hashlib.sha256(text).hexdigest()))
+                digest = hashlib.sha256(text).digest()
+                writes.append(
+                    StateWrite(contract, key, stored, ctx.log_index, text.decode(), digest)
+                )
+                written.append(Written(contract, key, digest.hex()))
             if refusal is None:
                 results.append(TxResult(ctx.tx_id, APPLIED, tuple(written)))
             else:

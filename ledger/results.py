@@ -19,7 +19,6 @@ the result is the one at ``index`` under ``root``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,9 +151,8 @@ def applied_results(
     contracts (tests of the log, benchmarks). A node's results come from its contracts."""
     by_index: dict[int, list[Written]] = {}
     for w in writes:
-        text = w.encoded.encode("utf-8") if w.encoded is not None else canonical(w.value)
         by_index.setdefault(w.log_index, []).append(
-            Written(w.contract, w.key, hashlib.sha256(text).hexdigest())
+            Written(w.contract, w.key, w.value_digest().hex())
         )
     return tuple(
         TxResult(tx.tx_id, APPLIED, tuple(by_index.get(first_index + i, ())))

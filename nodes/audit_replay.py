@@ -101,7 +101,7 @@ class AuditReplay:
                 )
             ]
         for w in effects.writes:
-            text = w.encoded if w.encoded is not None else canonical(w.value).decode("utf-8")
+            text = w.text()
             self._state[(w.contract, w.key)] = (text, header.height, w.log_index)
             self._history[(w.contract, w.key, w.log_index)] = _digest(header.height, text)
         self._log_size = header.log_size

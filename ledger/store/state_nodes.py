@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from ledger.canonical import canonical
 from ledger.errors import CorruptionError
 from ledger.state_tree import (
     EMPTY,
@@ -240,8 +239,7 @@ def changed_leaves(writes: Sequence[StateWrite]) -> dict[bytes, bytes]:
     """``{key_hash: value_hash}`` of the last write to each key among ``writes``."""
     out: dict[bytes, bytes] = {}
     for w in writes:
-        text = w.encoded.encode("utf-8") if w.encoded is not None else canonical(w.value)
-        out[state_key(w.contract, w.key)] = hashlib.sha256(text).digest()
+        out[state_key(w.contract, w.key)] = w.value_digest()
     return out
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from ledger.canonical import canonical
 from ledger.errors import StoreError
 from ledger.model.block import BlockHeader
 from ledger.state_write import StateWrite
@@ -40,8 +39,7 @@ def write_state(conn: Connection, header: BlockHeader, writes: Sequence[StateWri
             raise StoreError(
                 f"state write at log index {w.log_index} is outside block {header.height}"
             )
-        value = w.encoded if w.encoded is not None else canonical(w.value).decode("utf-8")
-        row = (w.contract, w.key, value, header.height, w.log_index)
+        row = (w.contract, w.key, w.text(), header.height, w.log_index)
         rows.append(row)
         last[(w.contract, w.key)] = row
     by_contract: dict[str, list[str]] = {}
